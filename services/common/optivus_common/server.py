@@ -1,0 +1,120 @@
+"""gRPC bootstrap every service uses: grpc.aio server with health checking
+(NOT_SERVING until the model is loaded), reflection, the OTel and error
+interceptors, message size limits and graceful shutdown on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from .interceptors import ErrorInterceptor
+from .settings import CommonSettings
+from .telemetry import server_interceptor
+
+log = logging.getLogger(__name__)
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+@dataclass
+class Registration:
+    """One gRPC service to mount: the generated add_*_to_server function,
+    the servicer instance and the full service name (for health/reflection)."""
+
+    add_to_server: Callable[[object, grpc.aio.Server], None]
+    servicer: object
+    name: str
+
+
+@dataclass
+class RunningServer:
+    server: grpc.aio.Server
+    health: health.aio.HealthServicer
+    port: int
+    names: list[str] = field(default_factory=list)
+
+    async def set_serving(self, serving: bool) -> None:
+        status = SERVING if serving else NOT_SERVING
+        for name in ["", *self.names]:
+            await self.health.set(name, status)
+
+    async def stop(self, grace: float | None) -> None:
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+
+
+async def start_server(settings: CommonSettings, registrations: Sequence[Registration], *,
+                       domain: str, address: str, max_concurrent_rpcs: int | None = None) -> RunningServer:
+    """Starts a server on `address` ("host:port", port 0 picks one) with
+    every service NOT_SERVING; call set_serving(True) once ready."""
+    server = grpc.aio.server(
+        interceptors=[server_interceptor(), ErrorInterceptor(domain)],
+        options=settings.grpc_options,
+        maximum_concurrent_rpcs=max_concurrent_rpcs,
+    )
+    for reg in registrations:
+        reg.add_to_server(reg.servicer, server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    names = [reg.name for reg in registrations]
+    reflection.enable_server_reflection(
+        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server
+    )
+    port = server.add_insecure_port(address)
+    if port == 0:
+        raise RuntimeError(f"could not bind {address}")
+    running = RunningServer(server, health_servicer, port, names)
+    await running.set_serving(False)
+    await server.start()
+    log.info("grpc server listening", extra={"address": address, "port": port, "services": names})
+    return running
+
+
+def stop_event_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def serve(settings: CommonSettings, registrations: Sequence[Registration], *, domain: str,
+                address: str, load: Callable[[], None] | None = None,
+                on_ready: Callable[[RunningServer], Awaitable[None]] | None = None,
+                max_concurrent_rpcs: int | None = None) -> int:
+    """Runs a service until SIGTERM/SIGINT. `load` (blocking, run in a
+    thread) loads the model while health says NOT_SERVING. Returns the
+    process exit code."""
+    stop = stop_event_on_signals()
+    running = await start_server(settings, registrations, domain=domain, address=address,
+                                 max_concurrent_rpcs=max_concurrent_rpcs)
+    try:
+        if load is not None:
+            loader = asyncio.create_task(asyncio.to_thread(load))
+            waiter = asyncio.create_task(stop.wait())
+            await asyncio.wait({loader, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            if not loader.done():
+                log.info("stopped while loading")
+                return 0
+            waiter.cancel()
+            loader.result()
+        await running.set_serving(True)
+        if on_ready is not None:
+            await on_ready(running)
+        log.info("serving", extra={"port": running.port})
+        await stop.wait()
+        log.info("shutting down", extra={"grace_s": settings.shutdown_grace_s})
+        return 0
+    except Exception:
+        log.exception("service failed")
+        return 1
+    finally:
+        await running.stop(settings.shutdown_grace_s)

@@ -1,0 +1,1 @@
+"""Speech-to-text service (optivus.speech.v1) on faster-whisper."""
