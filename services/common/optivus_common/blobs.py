@@ -89,4 +89,7 @@ async def blob_store_from_settings(settings: CommonSettings) -> AsyncIterator[Bl
     try:
         yield BlobStore(nc.jetstream(), settings.blob_bucket)
     finally:
-        await nc.drain()
+        try:
+            await nc.drain()
+        except Exception:  # noqa: BLE001 - NATS already gone: nothing left to flush
+            await nc.close()
