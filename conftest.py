@@ -162,16 +162,33 @@ def service_env(media_dir, model_cache) -> dict[str, str]:
             "OPTIVUS_LOG_LEVEL": "INFO", "OPTIVUS_SHUTDOWN_GRACE_S": "5"}
 
 
-@pytest.fixture(scope="session")
-def whisper_address(service_env, tmp_path_factory) -> str:
-    """A real Whisper service process (packaged base model) on loopback."""
+@contextlib.contextmanager
+def running_service(name: str, env: dict[str, str], log_dir: Path, timeout: float = 300):
+    """Runs `python -m optivus_<name>` on a free loopback port until the
+    block ends; yields its address once grpc.health says SERVING."""
     port = free_port()
-    log = tmp_path_factory.mktemp("logs") / "whisper.log"
-    proc = start_process("optivus_whisper", {**service_env, "OPTIVUS_WHISPER_HOST": "127.0.0.1",
-                                            "OPTIVUS_WHISPER_PORT": str(port), "AI_WHISPER_BATCH_WORKER": "2"}, log)
+    prefix = f"OPTIVUS_{name.upper()}_"
+    proc = start_process(f"optivus_{name}", {**env, f"{prefix}HOST": "127.0.0.1", f"{prefix}PORT": str(port)},
+                         log_dir / f"{name}.log")
     try:
-        wait_for_health(f"127.0.0.1:{port}", 120, proc)
+        wait_for_health(f"127.0.0.1:{port}", timeout, proc)
         yield f"127.0.0.1:{port}"
+    finally:
+        stop_process(proc)
+
+
+@contextlib.contextmanager
+def running_gateway(env: dict[str, str], addresses: dict[str, str], log_dir: Path):
+    """Runs the gateway wired to `addresses` ({"whisper": "127.0.0.1:N", ...});
+    services not named are not deployed. Yields its http:// URL."""
+    port = free_port()
+    wiring = {f"OPTIVUS_GATEWAY_{name.upper()}_ADDR": "" for name in ("whisper", "florence", "fish", "dlp", "videorag")}
+    wiring.update({f"OPTIVUS_GATEWAY_{name.upper()}_ADDR": addr for name, addr in addresses.items()})
+    proc = start_process("optivus_gateway", {**env, **wiring, "OPTIVUS_GATEWAY_HOST": "127.0.0.1",
+                                            "OPTIVUS_GATEWAY_PORT": str(port)}, log_dir / "gateway.log")
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", 60, proc)
+        yield f"http://127.0.0.1:{port}"
     finally:
         stop_process(proc)
 
@@ -192,15 +209,19 @@ def wait_for_http(url: str, timeout: float, proc: subprocess.Popen | None = None
 
 
 @pytest.fixture(scope="session")
-def gateway_url(service_env, whisper_address, tmp_path_factory) -> str:
-    """The real gateway process, wired to the real Whisper service."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("logs") / "gateway.log"
-    proc = start_process("optivus_gateway", {**service_env, "OPTIVUS_GATEWAY_HOST": "127.0.0.1",
-                                            "OPTIVUS_GATEWAY_PORT": str(port),
-                                            "OPTIVUS_GATEWAY_WHISPER_ADDR": whisper_address}, log)
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/healthz", 60, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_process(proc)
+def log_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("logs")
+
+
+@pytest.fixture(scope="session")
+def whisper_address(service_env, log_dir) -> str:
+    """A real Whisper service process (packaged base model) on loopback."""
+    with running_service("whisper", {**service_env, "AI_WHISPER_BATCH_WORKER": "2"}, log_dir, 120) as address:
+        yield address
+
+
+@pytest.fixture(scope="session")
+def gateway_url(service_env, whisper_address, log_dir) -> str:
+    """The real gateway process, wired to the real Whisper service only."""
+    with running_gateway(service_env, {"whisper": whisper_address}, log_dir) as url:
+        yield url
