@@ -225,3 +225,28 @@ def gateway_url(service_env, whisper_address, log_dir) -> str:
     """The real gateway process, wired to the real Whisper service only."""
     with running_gateway(service_env, {"whisper": whisper_address}, log_dir) as url:
         yield url
+
+
+def nats_binary() -> str:
+    return str(Path(sys.executable).parent / "nats-server")
+
+
+@contextlib.contextmanager
+def running_nats(data_dir: Path):
+    """A real JetStream nats-server on free loopback ports; yields
+    (client URL, monitoring URL) once /healthz answers."""
+    port, monitor = free_port(), free_port()
+    proc = subprocess.Popen([nats_binary(), "-js", "-a", "127.0.0.1", "-p", str(port), "-m", str(monitor),
+                             "-sd", str(data_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_http(f"http://127.0.0.1:{monitor}/healthz", 30, proc)
+        yield f"nats://127.0.0.1:{port}", f"http://127.0.0.1:{monitor}"
+    finally:
+        stop_process(proc)
+
+
+@pytest.fixture(scope="session")
+def nats_urls(tmp_path_factory):
+    """(nats://..., http://monitor) of a session-wide real nats-server."""
+    with running_nats(tmp_path_factory.mktemp("nats")) as urls:
+        yield urls
