@@ -8,6 +8,7 @@ import logging
 import time
 
 import socketio
+from opentelemetry import trace
 
 from .backends import SERVICES, Backends
 from .config import GatewaySettings
@@ -15,6 +16,7 @@ from .envelope import RequestError, envelope
 from .handlers import HANDLERS, KNOWN_TYPES, Context
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 
 
 def _type_of(data: dict) -> object:
@@ -52,10 +54,15 @@ class Gateway:
 
     async def _message(self, sid, data):
         started = time.monotonic()
-        reply = await self.handle(sid, data)
-        await self.sio.emit("message", reply, to=sid)
-        log.info("message answered", extra={"sid": sid, "type": str(_type_of(data)) if isinstance(data, dict) else None,
-                                             "status": reply["status"], "wall_s": round(time.monotonic() - started, 3)})
+        kind = str(_type_of(data)) if isinstance(data, dict) else None
+        # One trace per client message; the gRPC client spans hang below it.
+        with tracer.start_as_current_span("socket.io message", kind=trace.SpanKind.SERVER,
+                                          attributes={"optivus.message_type": kind or ""}) as span:
+            reply = await self.handle(sid, data)
+            span.set_attribute("optivus.status", reply["status"])
+            await self.sio.emit("message", reply, to=sid)
+        log.info("message answered", extra={"sid": sid, "type": kind, "status": reply["status"],
+                                             "wall_s": round(time.monotonic() - started, 3)})
 
     async def handle(self, sid: str, data: object) -> dict:
         if not isinstance(data, dict):
