@@ -31,3 +31,5 @@ fi
 # multi-GB CUDA build.
 .venv/bin/python -m pip install -q "torch==2.13.0"
 .venv/bin/python -m pip install -q -e ".[dev]"
+# Fish Speech without its dependency pins (see the script).
+./scripts/install_fish_speech.sh .venv/bin/python

@@ -24,3 +24,6 @@ class GatewaySettings(CommonSettings):
     cors_allowed_origins: str = Field("*", validation_alias="OPTIVUS_GATEWAY_CORS_ORIGINS")
     # Largest socket.io message accepted, in MB.
     max_message_mb: int = Field(16, ge=1, validation_alias="OPTIVUS_GATEWAY_MAX_MESSAGE_MB")
+    # `fish` replies carry the samples (audio_data) up to this many seconds
+    # of audio; longer audio is only in the WAV named by `fish`.
+    fish_audio_data_max_s: float = Field(60.0, ge=0, validation_alias="OPTIVUS_GATEWAY_FISH_AUDIO_DATA_MAX_S")

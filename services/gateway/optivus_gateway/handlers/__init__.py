@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from .context import Context
-from . import whisp
+from . import fish, whisp
 
 Handler = Callable[[dict, Context], Awaitable[dict]]
 
 HANDLERS: dict[str, Handler] = {
     "whisp": whisp.handle,
+    "fish": fish.handle,
 }
 
 # Types the first server knew whose service this gateway does not run yet:

@@ -27,45 +27,45 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from optivus.media.v1 import media_ref_pb2 as optivus_dot_media_dot_v1_dot_media__ref__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n optivus/tts/v1/tts_service.proto\x12\x0eoptivus.tts.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a optivus/media/v1/media_ref.proto\"I\n\x0eReferenceAudio\x12)\n\x05\x61udio\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x0c\n\x04text\x18\x02 \x01(\t\"\x89\x02\n\x0fSynthesisParams\x12\x18\n\x0btemperature\x18\x01 \x01(\x02H\x00\x88\x01\x01\x12\x12\n\x05top_p\x18\x02 \x01(\x02H\x01\x88\x01\x01\x12\x1f\n\x12repetition_penalty\x18\x03 \x01(\x02H\x02\x88\x01\x01\x12\x1b\n\x0emax_new_tokens\x18\x04 \x01(\x05H\x03\x88\x01\x01\x12\x19\n\x0c\x63hunk_length\x18\x05 \x01(\x05H\x04\x88\x01\x01\x12\x11\n\x04seed\x18\x06 \x01(\x03H\x05\x88\x01\x01\x42\x0e\n\x0c_temperatureB\x08\n\x06_top_pB\x15\n\x13_repetition_penaltyB\x11\n\x0f_max_new_tokensB\x0f\n\r_chunk_lengthB\x07\n\x05_seed\"\xf4\x01\n\x11SynthesizeRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x14\n\x0creference_id\x18\x02 \x01(\t\x12\x32\n\nreferences\x18\x03 \x03(\x0b\x32\x1e.optivus.tts.v1.ReferenceAudio\x12+\n\x06\x66ormat\x18\x04 \x01(\x0e\x32\x1b.optivus.tts.v1.AudioFormat\x12)\n\x06\x65ngine\x18\x05 \x01(\x0e\x32\x19.optivus.tts.v1.TtsEngine\x12/\n\x06params\x18\x06 \x01(\x0b\x32\x1f.optivus.tts.v1.SynthesisParams\"\x96\x01\n\x0fSynthesisHeader\x12\x19\n\x11sample_rate_hertz\x18\x01 \x01(\x05\x12\x10\n\x08\x63hannels\x18\x02 \x01(\x05\x12+\n\x06\x66ormat\x18\x03 \x01(\x0e\x32\x1b.optivus.tts.v1.AudioFormat\x12)\n\x06\x65ngine\x18\x04 \x01(\x0e\x32\x19.optivus.tts.v1.TtsEngine\"2\n\nAudioChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x16\n\x0esentence_index\x18\x02 \x01(\x05\"\x89\x01\n\x10SynthesisSummary\x12\x31\n\x0e\x61udio_duration\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x16\n\x0esentence_count\x18\x02 \x01(\x05\x12*\n\x06stored\x18\x03 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\"\xb5\x01\n\x12SynthesizeResponse\x12\x31\n\x06header\x18\x01 \x01(\x0b\x32\x1f.optivus.tts.v1.SynthesisHeaderH\x00\x12+\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x1a.optivus.tts.v1.AudioChunkH\x00\x12\x33\n\x07summary\x18\x03 \x01(\x0b\x32 .optivus.tts.v1.SynthesisSummaryH\x00\x42\n\n\x08response\"^\n\x13\x41\x64\x64ReferenceRequest\x12\x31\n\treference\x18\x01 \x01(\x0b\x32\x1e.optivus.tts.v1.ReferenceAudio\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\"\xa3\x01\n\tReference\x12\x14\n\x0creference_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12+\n\x08\x64uration\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"D\n\x14\x41\x64\x64ReferenceResponse\x12,\n\treference\x18\x01 \x01(\x0b\x32\x19.optivus.tts.v1.Reference\"\x17\n\x15ListReferencesRequest\"G\n\x16ListReferencesResponse\x12-\n\nreferences\x18\x01 \x03(\x0b\x32\x19.optivus.tts.v1.Reference\".\n\x16\x44\x65leteReferenceRequest\x12\x14\n\x0creference_id\x18\x01 \x01(\t\"\x19\n\x17\x44\x65leteReferenceResponse*]\n\x0b\x41udioFormat\x12\x1c\n\x18\x41UDIO_FORMAT_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41UDIO_FORMAT_WAV\x10\x01\x12\x1a\n\x16\x41UDIO_FORMAT_PCM_S16LE\x10\x02*R\n\tTtsEngine\x12\x1a\n\x16TTS_ENGINE_UNSPECIFIED\x10\x00\x12\x13\n\x0fTTS_ENGINE_FISH\x10\x01\x12\x14\n\x10TTS_ENGINE_PIPER\x10\x02\x32\x83\x03\n\nTtsService\x12U\n\nSynthesize\x12!.optivus.tts.v1.SynthesizeRequest\x1a\".optivus.tts.v1.SynthesizeResponse0\x01\x12Y\n\x0c\x41\x64\x64Reference\x12#.optivus.tts.v1.AddReferenceRequest\x1a$.optivus.tts.v1.AddReferenceResponse\x12_\n\x0eListReferences\x12%.optivus.tts.v1.ListReferencesRequest\x1a&.optivus.tts.v1.ListReferencesResponse\x12\x62\n\x0f\x44\x65leteReference\x12&.optivus.tts.v1.DeleteReferenceRequest\x1a\'.optivus.tts.v1.DeleteReferenceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n optivus/tts/v1/tts_service.proto\x12\x0eoptivus.tts.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a optivus/media/v1/media_ref.proto\"I\n\x0eReferenceAudio\x12)\n\x05\x61udio\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x0c\n\x04text\x18\x02 \x01(\t\"\x89\x02\n\x0fSynthesisParams\x12\x18\n\x0btemperature\x18\x01 \x01(\x02H\x00\x88\x01\x01\x12\x12\n\x05top_p\x18\x02 \x01(\x02H\x01\x88\x01\x01\x12\x1f\n\x12repetition_penalty\x18\x03 \x01(\x02H\x02\x88\x01\x01\x12\x1b\n\x0emax_new_tokens\x18\x04 \x01(\x05H\x03\x88\x01\x01\x12\x19\n\x0c\x63hunk_length\x18\x05 \x01(\x05H\x04\x88\x01\x01\x12\x11\n\x04seed\x18\x06 \x01(\x03H\x05\x88\x01\x01\x42\x0e\n\x0c_temperatureB\x08\n\x06_top_pB\x15\n\x13_repetition_penaltyB\x11\n\x0f_max_new_tokensB\x0f\n\r_chunk_lengthB\x07\n\x05_seed\"\x83\x02\n\x11SynthesizeRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x14\n\x0creference_id\x18\x02 \x01(\t\x12\x32\n\nreferences\x18\x03 \x03(\x0b\x32\x1e.optivus.tts.v1.ReferenceAudio\x12+\n\x06\x66ormat\x18\x04 \x01(\x0e\x32\x1b.optivus.tts.v1.AudioFormat\x12)\n\x06\x65ngine\x18\x05 \x01(\x0e\x32\x19.optivus.tts.v1.TtsEngine\x12/\n\x06params\x18\x06 \x01(\x0b\x32\x1f.optivus.tts.v1.SynthesisParams\x12\r\n\x05store\x18\x07 \x01(\x08\"\xa5\x01\n\x0fSynthesisHeader\x12\x19\n\x11sample_rate_hertz\x18\x01 \x01(\x05\x12\x10\n\x08\x63hannels\x18\x02 \x01(\x05\x12+\n\x06\x66ormat\x18\x03 \x01(\x0e\x32\x1b.optivus.tts.v1.AudioFormat\x12)\n\x06\x65ngine\x18\x04 \x01(\x0e\x32\x19.optivus.tts.v1.TtsEngine\x12\r\n\x05model\x18\x05 \x01(\t\"2\n\nAudioChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x16\n\x0esentence_index\x18\x02 \x01(\x05\"\x89\x01\n\x10SynthesisSummary\x12\x31\n\x0e\x61udio_duration\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x16\n\x0esentence_count\x18\x02 \x01(\x05\x12*\n\x06stored\x18\x03 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\"\xb5\x01\n\x12SynthesizeResponse\x12\x31\n\x06header\x18\x01 \x01(\x0b\x32\x1f.optivus.tts.v1.SynthesisHeaderH\x00\x12+\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x1a.optivus.tts.v1.AudioChunkH\x00\x12\x33\n\x07summary\x18\x03 \x01(\x0b\x32 .optivus.tts.v1.SynthesisSummaryH\x00\x42\n\n\x08response\"^\n\x13\x41\x64\x64ReferenceRequest\x12\x31\n\treference\x18\x01 \x01(\x0b\x32\x1e.optivus.tts.v1.ReferenceAudio\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\"\xa3\x01\n\tReference\x12\x14\n\x0creference_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\x12+\n\x08\x64uration\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"D\n\x14\x41\x64\x64ReferenceResponse\x12,\n\treference\x18\x01 \x01(\x0b\x32\x19.optivus.tts.v1.Reference\"\x17\n\x15ListReferencesRequest\"G\n\x16ListReferencesResponse\x12-\n\nreferences\x18\x01 \x03(\x0b\x32\x19.optivus.tts.v1.Reference\".\n\x16\x44\x65leteReferenceRequest\x12\x14\n\x0creference_id\x18\x01 \x01(\t\"\x19\n\x17\x44\x65leteReferenceResponse*]\n\x0b\x41udioFormat\x12\x1c\n\x18\x41UDIO_FORMAT_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41UDIO_FORMAT_WAV\x10\x01\x12\x1a\n\x16\x41UDIO_FORMAT_PCM_S16LE\x10\x02*R\n\tTtsEngine\x12\x1a\n\x16TTS_ENGINE_UNSPECIFIED\x10\x00\x12\x13\n\x0fTTS_ENGINE_FISH\x10\x01\x12\x14\n\x10TTS_ENGINE_PIPER\x10\x02\x32\x83\x03\n\nTtsService\x12U\n\nSynthesize\x12!.optivus.tts.v1.SynthesizeRequest\x1a\".optivus.tts.v1.SynthesizeResponse0\x01\x12Y\n\x0c\x41\x64\x64Reference\x12#.optivus.tts.v1.AddReferenceRequest\x1a$.optivus.tts.v1.AddReferenceResponse\x12_\n\x0eListReferences\x12%.optivus.tts.v1.ListReferencesRequest\x1a&.optivus.tts.v1.ListReferencesResponse\x12\x62\n\x0f\x44\x65leteReference\x12&.optivus.tts.v1.DeleteReferenceRequest\x1a\'.optivus.tts.v1.DeleteReferenceResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'optivus.tts.v1.tts_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_AUDIOFORMAT']._serialized_start=1775
-  _globals['_AUDIOFORMAT']._serialized_end=1868
-  _globals['_TTSENGINE']._serialized_start=1870
-  _globals['_TTSENGINE']._serialized_end=1952
+  _globals['_AUDIOFORMAT']._serialized_start=1805
+  _globals['_AUDIOFORMAT']._serialized_end=1898
+  _globals['_TTSENGINE']._serialized_start=1900
+  _globals['_TTSENGINE']._serialized_end=1982
   _globals['_REFERENCEAUDIO']._serialized_start=151
   _globals['_REFERENCEAUDIO']._serialized_end=224
   _globals['_SYNTHESISPARAMS']._serialized_start=227
   _globals['_SYNTHESISPARAMS']._serialized_end=492
   _globals['_SYNTHESIZEREQUEST']._serialized_start=495
-  _globals['_SYNTHESIZEREQUEST']._serialized_end=739
-  _globals['_SYNTHESISHEADER']._serialized_start=742
-  _globals['_SYNTHESISHEADER']._serialized_end=892
-  _globals['_AUDIOCHUNK']._serialized_start=894
-  _globals['_AUDIOCHUNK']._serialized_end=944
-  _globals['_SYNTHESISSUMMARY']._serialized_start=947
-  _globals['_SYNTHESISSUMMARY']._serialized_end=1084
-  _globals['_SYNTHESIZERESPONSE']._serialized_start=1087
-  _globals['_SYNTHESIZERESPONSE']._serialized_end=1268
-  _globals['_ADDREFERENCEREQUEST']._serialized_start=1270
-  _globals['_ADDREFERENCEREQUEST']._serialized_end=1364
-  _globals['_REFERENCE']._serialized_start=1367
-  _globals['_REFERENCE']._serialized_end=1530
-  _globals['_ADDREFERENCERESPONSE']._serialized_start=1532
-  _globals['_ADDREFERENCERESPONSE']._serialized_end=1600
-  _globals['_LISTREFERENCESREQUEST']._serialized_start=1602
-  _globals['_LISTREFERENCESREQUEST']._serialized_end=1625
-  _globals['_LISTREFERENCESRESPONSE']._serialized_start=1627
-  _globals['_LISTREFERENCESRESPONSE']._serialized_end=1698
-  _globals['_DELETEREFERENCEREQUEST']._serialized_start=1700
-  _globals['_DELETEREFERENCEREQUEST']._serialized_end=1746
-  _globals['_DELETEREFERENCERESPONSE']._serialized_start=1748
-  _globals['_DELETEREFERENCERESPONSE']._serialized_end=1773
-  _globals['_TTSSERVICE']._serialized_start=1955
-  _globals['_TTSSERVICE']._serialized_end=2342
+  _globals['_SYNTHESIZEREQUEST']._serialized_end=754
+  _globals['_SYNTHESISHEADER']._serialized_start=757
+  _globals['_SYNTHESISHEADER']._serialized_end=922
+  _globals['_AUDIOCHUNK']._serialized_start=924
+  _globals['_AUDIOCHUNK']._serialized_end=974
+  _globals['_SYNTHESISSUMMARY']._serialized_start=977
+  _globals['_SYNTHESISSUMMARY']._serialized_end=1114
+  _globals['_SYNTHESIZERESPONSE']._serialized_start=1117
+  _globals['_SYNTHESIZERESPONSE']._serialized_end=1298
+  _globals['_ADDREFERENCEREQUEST']._serialized_start=1300
+  _globals['_ADDREFERENCEREQUEST']._serialized_end=1394
+  _globals['_REFERENCE']._serialized_start=1397
+  _globals['_REFERENCE']._serialized_end=1560
+  _globals['_ADDREFERENCERESPONSE']._serialized_start=1562
+  _globals['_ADDREFERENCERESPONSE']._serialized_end=1630
+  _globals['_LISTREFERENCESREQUEST']._serialized_start=1632
+  _globals['_LISTREFERENCESREQUEST']._serialized_end=1655
+  _globals['_LISTREFERENCESRESPONSE']._serialized_start=1657
+  _globals['_LISTREFERENCESRESPONSE']._serialized_end=1728
+  _globals['_DELETEREFERENCEREQUEST']._serialized_start=1730
+  _globals['_DELETEREFERENCEREQUEST']._serialized_end=1776
+  _globals['_DELETEREFERENCERESPONSE']._serialized_start=1778
+  _globals['_DELETEREFERENCERESPONSE']._serialized_end=1803
+  _globals['_TTSSERVICE']._serialized_start=1985
+  _globals['_TTSSERVICE']._serialized_end=2372
 # @@protoc_insertion_point(module_scope)

@@ -55,32 +55,36 @@ class SynthesisParams(_message.Message):
     def __init__(self, temperature: _Optional[float] = ..., top_p: _Optional[float] = ..., repetition_penalty: _Optional[float] = ..., max_new_tokens: _Optional[int] = ..., chunk_length: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class SynthesizeRequest(_message.Message):
-    __slots__ = ("text", "reference_id", "references", "format", "engine", "params")
+    __slots__ = ("text", "reference_id", "references", "format", "engine", "params", "store")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_ID_FIELD_NUMBER: _ClassVar[int]
     REFERENCES_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     ENGINE_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
+    STORE_FIELD_NUMBER: _ClassVar[int]
     text: str
     reference_id: str
     references: _containers.RepeatedCompositeFieldContainer[ReferenceAudio]
     format: AudioFormat
     engine: TtsEngine
     params: SynthesisParams
-    def __init__(self, text: _Optional[str] = ..., reference_id: _Optional[str] = ..., references: _Optional[_Iterable[_Union[ReferenceAudio, _Mapping]]] = ..., format: _Optional[_Union[AudioFormat, str]] = ..., engine: _Optional[_Union[TtsEngine, str]] = ..., params: _Optional[_Union[SynthesisParams, _Mapping]] = ...) -> None: ...
+    store: bool
+    def __init__(self, text: _Optional[str] = ..., reference_id: _Optional[str] = ..., references: _Optional[_Iterable[_Union[ReferenceAudio, _Mapping]]] = ..., format: _Optional[_Union[AudioFormat, str]] = ..., engine: _Optional[_Union[TtsEngine, str]] = ..., params: _Optional[_Union[SynthesisParams, _Mapping]] = ..., store: _Optional[bool] = ...) -> None: ...
 
 class SynthesisHeader(_message.Message):
-    __slots__ = ("sample_rate_hertz", "channels", "format", "engine")
+    __slots__ = ("sample_rate_hertz", "channels", "format", "engine", "model")
     SAMPLE_RATE_HERTZ_FIELD_NUMBER: _ClassVar[int]
     CHANNELS_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     ENGINE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
     sample_rate_hertz: int
     channels: int
     format: AudioFormat
     engine: TtsEngine
-    def __init__(self, sample_rate_hertz: _Optional[int] = ..., channels: _Optional[int] = ..., format: _Optional[_Union[AudioFormat, str]] = ..., engine: _Optional[_Union[TtsEngine, str]] = ...) -> None: ...
+    model: str
+    def __init__(self, sample_rate_hertz: _Optional[int] = ..., channels: _Optional[int] = ..., format: _Optional[_Union[AudioFormat, str]] = ..., engine: _Optional[_Union[TtsEngine, str]] = ..., model: _Optional[str] = ...) -> None: ...
 
 class AudioChunk(_message.Message):
     __slots__ = ("data", "sentence_index")

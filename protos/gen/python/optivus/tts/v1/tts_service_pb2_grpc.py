@@ -81,13 +81,15 @@ class TtsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListReferences(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The saved references, oldest first.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteReference(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Deletes a saved reference (NOT_FOUND when there is none with that id).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

@@ -1,0 +1,1 @@
+"""Holds the import-only torchaudio stand-in (see torchaudio_shim.py)."""
