@@ -25,4 +25,7 @@ class LocalService:
 
 SERVICES: list[LocalService] = [
     LocalService("whisper", "optivus_whisper", 50052),
+    LocalService("florence", "optivus_florence", 50053),
+    LocalService("fish", "optivus_fish", 50054),
+    LocalService("dlp", "optivus_dlp", 50055, startup_timeout=60.0),
 ]

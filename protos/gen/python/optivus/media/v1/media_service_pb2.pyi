@@ -102,11 +102,13 @@ class DownloadProgress(_message.Message):
     def __init__(self, downloaded_bytes: _Optional[int] = ..., total_bytes: _Optional[int] = ..., speed: _Optional[float] = ..., eta: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class DownloadedFile(_message.Message):
-    __slots__ = ("media", "size_bytes", "info")
+    __slots__ = ("media", "size_bytes", "info", "path")
     MEDIA_FIELD_NUMBER: _ClassVar[int]
     SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
     media: _media_ref_pb2.MediaRef
     size_bytes: int
     info: MediaInfo
-    def __init__(self, media: _Optional[_Union[_media_ref_pb2.MediaRef, _Mapping]] = ..., size_bytes: _Optional[int] = ..., info: _Optional[_Union[MediaInfo, _Mapping]] = ...) -> None: ...
+    path: str
+    def __init__(self, media: _Optional[_Union[_media_ref_pb2.MediaRef, _Mapping]] = ..., size_bytes: _Optional[int] = ..., info: _Optional[_Union[MediaInfo, _Mapping]] = ..., path: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,1 @@
+"""Media download service (optivus.media.v1) on yt-dlp."""

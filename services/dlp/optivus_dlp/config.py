@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
+from typing_extensions import Annotated
+
+from optivus_common.settings import CommonSettings
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class DlpSettings(CommonSettings):
+    service_name: str = "optivus-dlp"
+    host: str = Field("0.0.0.0", validation_alias="OPTIVUS_DLP_HOST")
+    port: int = Field(50055, validation_alias="OPTIVUS_DLP_PORT")
+    # yt-dlp format selector. Sites with separate audio and video streams get
+    # both, merged by ffmpeg; others fall back to the best single file.
+    format: str = Field("bestvideo*+bestaudio/best", validation_alias="OPTIVUS_DLP_FORMAT")
+    # Containers for merged streams, first compatible one wins.
+    merge_format: str = Field("mp4/mkv", validation_alias="OPTIVUS_DLP_MERGE_FORMAT")
+    # Downloads (and, separately, metadata look-ups) that run at once, over
+    # all calls; further URLs wait for a slot.
+    concurrency: int = Field(4, ge=1, validation_alias="OPTIVUS_DLP_CONCURRENCY")
+    info_concurrency: int = Field(8, ge=1, validation_alias="OPTIVUS_DLP_INFO_CONCURRENCY")
+    max_urls: int = Field(32, ge=1, validation_alias="OPTIVUS_DLP_MAX_URLS")
+    # 0 means no limit. Enforced from the metadata before downloading, on the
+    # bytes while downloading, and on the finished file.
+    max_file_mb: float = Field(2048, ge=0, validation_alias="OPTIVUS_DLP_MAX_FILE_MB")
+    max_duration_s: float = Field(4 * 3600, ge=0, validation_alias="OPTIVUS_DLP_MAX_DURATION_S")
+    # Networks that may be fetched although they are loopback, private,
+    # link-local or otherwise not public, as CIDRs separated by ",".
+    allowed_networks: Annotated[list[Network], NoDecode] = Field(
+        default_factory=list, validation_alias="OPTIVUS_DLP_ALLOWED_NETWORKS")
+    # A Netscape cookies file handed to yt-dlp (read only: never written back).
+    cookies_file: Path | None = Field(None, validation_alias="OPTIVUS_DLP_COOKIES_FILE")
+    # Proxy URL for every request (http://, https:// or socks5://); empty
+    # uses the HTTP(S)_PROXY environment variables, as yt-dlp does.
+    proxy: str = Field("", validation_alias="OPTIVUS_DLP_PROXY")
+    socket_timeout_s: float = Field(20.0, gt=0, validation_alias="OPTIVUS_DLP_SOCKET_TIMEOUT_S")
+    retries: int = Field(3, ge=0, validation_alias="OPTIVUS_DLP_RETRIES")
+    # Least time between two progress events of one URL.
+    progress_interval_s: float = Field(0.5, ge=0, validation_alias="OPTIVUS_DLP_PROGRESS_INTERVAL_S")
+
+    @field_validator("allowed_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value):
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return [ipaddress.ip_network(v, strict=False) if isinstance(v, str) else v for v in value]
+
+    @field_validator("cookies_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value):
+        return None if value == "" else value
+
+    @property
+    def max_file_bytes(self) -> int | None:
+        return int(self.max_file_mb * 1024 * 1024) if self.max_file_mb else None
+
+    @property
+    def max_duration(self) -> float | None:
+        return self.max_duration_s or None
+
+    @property
+    def partial_dir(self) -> Path:
+        """Per-download working folders; same filesystem as PATH_VIDEO so that
+        the finished file moves in with a rename."""
+        return self.path_video / ".dlp-partial"

@@ -1,0 +1,82 @@
+"""One URL's work as seen from both sides: the worker thread running
+yt-dlp and the event loop that may cancel it.
+
+cancel() sets the stop flag (checked in every progress hook) and shuts
+down the job's open sockets, so that a read blocked on a stalled server
+returns at once instead of after the socket timeout."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from optivus_common.errors import OptivusError
+
+
+@dataclass(frozen=True)
+class Progress:
+    downloaded_bytes: int
+    total_bytes: int | None
+    speed: float | None
+    eta: float | None
+
+
+class Job:
+    def __init__(self, on_progress: Callable[[Progress], None] | None = None,
+                 progress_interval_s: float = 0.5) -> None:
+        self.cancelled = threading.Event()
+        # Why the job stopped, when the service stopped it on purpose (the
+        # guard refused an address, a limit was hit, the call was cancelled).
+        # Recorded here because yt-dlp wraps exceptions in its own.
+        self.refusal: OptivusError | None = None
+        self._on_progress = on_progress
+        self._interval = progress_interval_s
+        self._last_emit = 0.0
+        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def refuse(self, error: OptivusError) -> OptivusError:
+        if self.refusal is None:
+            self.refusal = error
+        return error
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shutdown(sock)
+
+    def release(self) -> None:
+        """Ends the job's connections. yt-dlp leaves a response open when a
+        hook stops it mid-transfer; the server would wait on it forever."""
+        with self._lock:
+            sockets = list(self._sockets)
+            self._sockets.clear()
+        for sock in sockets:
+            _shutdown(sock)
+
+    def track(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.add(sock)
+        if self.cancelled.is_set():
+            _shutdown(sock)
+
+    def progress(self, progress: Progress, final: bool = False) -> None:
+        if self._on_progress is None:
+            return
+        now = time.monotonic()
+        if final or now - self._last_emit >= self._interval:
+            self._last_emit = now
+            self._on_progress(progress)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass

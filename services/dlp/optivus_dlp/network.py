@@ -1,0 +1,176 @@
+"""yt-dlp's HTTP stack with the address guard built in.
+
+Every request yt-dlp makes (webpages, manifests, fragments, media) goes
+through YoutubeDL.urlopen -> RequestDirector -> a RequestHandler. The
+guarded YoutubeDL (ytdl.py) gives its director one handler only,
+OptivusGuardedRH: yt-dlp's urllib handler with
+- http and https only (no ftp, file or data, also not after a redirect),
+- the client's host checked before each request, redirect targets
+  checked before they are followed,
+- sockets connected only to addresses the policy allows, taken from the
+  same DNS answer that was checked (no window for DNS rebinding),
+- every socket registered with the job, so that cancelling it can shut
+  down a read blocked on a stalled server."""
+
+from __future__ import annotations
+
+import functools
+import http.client
+import socket
+import urllib.parse
+import urllib.request
+from urllib.request import HTTPCookieProcessor, HTTPDefaultErrorHandler, HTTPErrorProcessor, UnknownHandler
+
+from yt_dlp.networking import _helper
+from yt_dlp.networking._urllib import HTTPHandler, ProxyHandler, RedirectHandler, UrllibRH
+from yt_dlp.networking.exceptions import RequestError
+from yt_dlp.utils.networking import select_proxy
+
+from optivus_common.errors import Cancelled, InvalidArgument, OptivusError
+
+from .guard import AddressPolicy, check_url
+from .jobs import Job
+
+
+class AddressRefused(RequestError):
+    """The guard refused a request; the reason is on the job."""
+
+
+class Network:
+    """The guard as one YoutubeDL instance uses it."""
+
+    def __init__(self, policy: AddressPolicy, job: Job) -> None:
+        self.policy = policy
+        self.job = job
+        # Hosts of configured proxies: the operator chose them, so they may
+        # be private. Requests through them are checked by name instead.
+        self.proxy_hosts: set[str] = set()
+
+    def refuse(self, error: OptivusError) -> AddressRefused:
+        return AddressRefused(self.job.refuse(error).message)
+
+    def check_target(self, url: str, proxied: bool) -> None:
+        if self.job.cancelled.is_set():
+            raise self.refuse(Cancelled("the download was cancelled", reason="DOWNLOAD_CANCELLED"))
+        try:
+            check_url(url, self.policy)
+        except InvalidArgument as exc:
+            # Behind a proxy only the proxy may be able to resolve names.
+            if not (proxied and exc.reason == "HOST_NOT_FOUND"):
+                raise self.refuse(exc) from None
+        except OptivusError as exc:
+            raise self.refuse(exc) from None
+
+    def create_connection(self, address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None):
+        if self.job.cancelled.is_set():
+            raise self.refuse(Cancelled("the download was cancelled", reason="DOWNLOAD_CANCELLED"))
+        host, port = address
+        if host.lower() in self.proxy_hosts:
+            return _helper.create_connection(address, timeout, source_address)
+        try:
+            infos = self.policy.resolve(host, port)
+        except OptivusError as exc:
+            raise self.refuse(exc) from None
+        if source_address is not None:
+            family = socket.AF_INET6 if ":" in source_address[0] else socket.AF_INET
+            infos = [info for info in infos if info[0] == family]
+        error: OSError = OSError(f"no usable address for {host}")
+        for family, socktype, proto, _, sockaddr in infos:
+            sock = socket.socket(family, socktype, proto)
+            try:
+                if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
+                    sock.settimeout(timeout)
+                if source_address:
+                    sock.bind(source_address)
+                sock.connect(sockaddr)  # the checked address itself, not the name again
+                return sock
+            except OSError as exc:
+                sock.close()
+                error = exc
+        raise error
+
+
+class _GuardedHTTPHandler(HTTPHandler):
+    def __init__(self, net: Network, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._net = net
+
+    def _connection(self, conn_class, *args, **kwargs):
+        conn = conn_class(*args, **kwargs)
+        conn._create_connection = self._net.create_connection
+        if self._source_address is not None:
+            conn.source_address = (self._source_address, 0)
+        connect = conn.connect
+
+        def connect_and_track():
+            connect()
+            self._net.job.track(conn.sock)  # after TLS wrapping: the socket reads happen on
+
+        conn.connect = connect_and_track
+        return conn
+
+    def http_open(self, req):
+        conn_class = self._make_conn_class(http.client.HTTPConnection, req)
+        return self.do_open(functools.partial(self._connection, conn_class), req)
+
+    def https_open(self, req):
+        conn_class = self._make_conn_class(http.client.HTTPSConnection, req)
+        return self.do_open(functools.partial(self._connection, conn_class), req, context=self._context)
+
+
+class _GuardedRedirectHandler(RedirectHandler):
+    def __init__(self, net: Network, proxies: dict) -> None:
+        super().__init__()
+        self._net = net
+        self._proxies = proxies
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        self._net.check_target(newurl, proxied=select_proxy(newurl, self._proxies) is not None)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+class OptivusGuardedRH(UrllibRH):
+    _SUPPORTED_URL_SCHEMES = ("http", "https")
+    RH_NAME = "optivus-guarded-urllib"
+    # Set by the guarded YoutubeDL right after it builds its director.
+    net: Network | None = None
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.pop("enable_file_urls", None)
+        super().__init__(**kwargs)
+
+    def _create_instance(self, proxies, cookiejar, legacy_ssl_support=None):
+        opener = urllib.request.OpenerDirector()
+        handlers = [
+            ProxyHandler(proxies),
+            _GuardedHTTPHandler(self.net, debuglevel=int(bool(self.verbose)),
+                                context=self._make_sslcontext(legacy_ssl_support=legacy_ssl_support),
+                                source_address=self.source_address),
+            HTTPCookieProcessor(cookiejar),
+            UnknownHandler(),
+            HTTPDefaultErrorHandler(),
+            HTTPErrorProcessor(),
+            _GuardedRedirectHandler(self.net, proxies),
+        ]
+        for handler in handlers:
+            opener.add_handler(handler)
+        opener.addheaders = []
+        return opener
+
+    def _send(self, request):
+        if self.net is None:
+            raise RequestError("the address guard is not configured")
+        proxied = select_proxy(request.url, self._get_proxies(request)) is not None
+        self.net.check_target(request.url, proxied)
+        return super()._send(request)
+
+
+def proxy_hosts(proxies: dict) -> set[str]:
+    hosts = set()
+    for key, url in proxies.items():
+        if key == "no" or not url or url == "__noproxy__":
+            continue
+        host = urllib.parse.urlsplit(url if "://" in url else f"http://{url}").hostname
+        if host:
+            hosts.add(host.lower())
+    return hosts

@@ -1,0 +1,125 @@
+"""A YoutubeDL that can only do what the service allows.
+
+- Its requests go through the guarded handler only (network.py).
+- Formats whose protocol the native downloaders cannot fetch through that
+  handler are dropped before format selection, and the chosen downloader
+  is checked once more before it runs: ffmpeg, aria2c and friends open
+  URLs themselves, past the guard, so they never download here.
+- Live streams, and media over the duration or size limits, are refused
+  from the metadata before any media byte is fetched.
+- The cookies file is read, never written back."""
+
+from __future__ import annotations
+
+import functools
+
+from yt_dlp import YoutubeDL
+from yt_dlp.downloader import get_suitable_downloader
+from yt_dlp.downloader.dash import DashSegmentsFD
+from yt_dlp.downloader.hls import HlsFD
+from yt_dlp.downloader.http import HttpFD
+from yt_dlp.utils import DownloadCancelled, determine_protocol
+
+from optivus_common.errors import InvalidArgument, OptivusError, ResourceExhausted
+
+from .jobs import Job
+from .network import Network, OptivusGuardedRH, proxy_hosts
+
+PROTOCOLS = frozenset({"http", "https", "m3u8", "m3u8_native", "http_dash_segments",
+                       "http_dash_segments_generator"})
+NATIVE_DOWNLOADERS = (HttpFD, HlsFD, DashSegmentsFD)
+LIVE = ("is_live", "is_upcoming")
+
+
+class Refused(DownloadCancelled):
+    """Stops yt-dlp on purpose; DownloadCancelled passes its error handlers."""
+
+
+def refuse(job: Job, error: OptivusError) -> Refused:
+    job.refuse(error)
+    return Refused(error.message)
+
+
+def _mb(size: float) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+class Limits:
+    def __init__(self, max_bytes: int | None, max_duration: float | None) -> None:
+        self.max_bytes = max_bytes
+        self.max_duration = max_duration
+
+    def too_large(self, size: int) -> OptivusError | None:
+        if self.max_bytes and size > self.max_bytes:
+            return ResourceExhausted(
+                f"the media is larger than this server accepts ({_mb(size)} > {_mb(self.max_bytes)})",
+                reason="FILE_TOO_LARGE", size_bytes=size, limit_bytes=self.max_bytes)
+        return None
+
+    def too_long(self, duration: float) -> OptivusError | None:
+        if self.max_duration and duration > self.max_duration:
+            return ResourceExhausted(
+                f"the media is {duration:.0f} s long; this server accepts at most {self.max_duration:.0f} s",
+                reason="MEDIA_TOO_LONG", duration_s=round(duration), limit_s=round(self.max_duration))
+        return None
+
+    def check_info(self, info: dict) -> OptivusError | None:
+        if info.get("is_live") or info.get("live_status") in LIVE:
+            return InvalidArgument("live streams cannot be downloaded", reason="LIVE_NOT_SUPPORTED")
+        duration = info.get("duration")
+        if isinstance(duration, (int, float)) and (error := self.too_long(float(duration))):
+            return error
+        formats = info.get("requested_formats") or [info]
+        sizes = [f.get("filesize") or f.get("filesize_approx") for f in formats]
+        known = sum(s for s in sizes if isinstance(s, (int, float)) and s > 0)
+        return self.too_large(int(known)) if known else None
+
+
+class GuardedYoutubeDL(YoutubeDL):
+    def __init__(self, params: dict, net: Network, limits: Limits | None = None) -> None:
+        self._net = net
+        self._limits = limits
+        super().__init__(params, auto_init=True)
+        net.proxy_hosts = proxy_hosts(self.proxies)
+        self.cookiejar.filename = None  # loaded; never saved back
+
+    @functools.cached_property
+    def _request_director(self):
+        director = self.build_request_director([OptivusGuardedRH])
+        for handler in director.handlers.values():
+            handler.net = self._net
+        return director
+
+    def save_cookies(self) -> None:
+        pass
+
+    def process_video_result(self, info_dict, download=True):
+        if download:
+            formats = info_dict.get("formats")
+            if formats:
+                usable = [f for f in formats if determine_protocol(f) in PROTOCOLS]
+                if not usable:
+                    raise self._unsupported(formats)
+                info_dict["formats"] = usable
+            elif info_dict.get("url") and determine_protocol(info_dict) not in PROTOCOLS:
+                raise self._unsupported([info_dict])
+        return super().process_video_result(info_dict, download)
+
+    def _unsupported(self, formats: list[dict]) -> Refused:
+        protocols = sorted({determine_protocol(f) for f in formats})
+        return refuse(self._net.job, InvalidArgument(
+            f"the media is only offered over protocols this server does not download ({', '.join(protocols)})",
+            reason="PROTOCOL_NOT_SUPPORTED"))
+
+    def process_info(self, info_dict):
+        if self._limits is not None and (error := self._limits.check_info(info_dict)):
+            raise refuse(self._net.job, error)
+        return super().process_info(info_dict)
+
+    def dl(self, name, info, subtitle=False, test=False):
+        downloader = get_suitable_downloader(info, self.params, to_stdout=name == "-")
+        if downloader not in NATIVE_DOWNLOADERS:
+            raise refuse(self._net.job, InvalidArgument(
+                f"this media needs the {getattr(downloader, '__name__', 'unknown')} downloader, "
+                "which this server does not use", reason="PROTOCOL_NOT_SUPPORTED"))
+        return super().dl(name, info, subtitle, test)

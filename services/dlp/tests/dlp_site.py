@@ -1,0 +1,234 @@
+"""A small media website the tests own: a real HTTP server on a loopback
+address serving media made with ffmpeg, plus the awkward cases (404, no
+media, too large, slow, stalled, redirects). It records every request
+with its start and end times and how many body bytes it sent."""
+
+from __future__ import annotations
+
+import mimetypes
+import select
+import subprocess
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+BIG_BYTES = 32 * 1024 * 1024  # more than loopback socket buffers hold
+SLOW_BYTES = 64 * 1024 * 1024
+CHUNK = 16 * 1024
+
+PAGE = """<!DOCTYPE html><html><head><title>A test page</title></head><body><h1>Clip</h1>
+<video controls width="320"><source src="clip.mp4" type="video/mp4"></video></body></html>"""
+TWO_VIDEOS = """<!DOCTYPE html><html><head><title>Two clips</title></head><body>
+<video src="clip.mp4"></video><video src="hls/index.m3u8"></video></body></html>"""
+NO_MEDIA = "<!DOCTYPE html><html><head><title>Nothing</title></head><body>No media here.</body></html>"
+MASTER = """#EXTM3U
+#EXT-X-VERSION:3
+#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="English",DEFAULT=YES,AUTOSELECT=YES,URI="audio.m3u8"
+#EXT-X-STREAM-INF:BANDWIDTH=200000,RESOLUTION=160x120,CODECS="avc1.64000c,mp4a.40.2",AUDIO="aud"
+video.m3u8
+"""
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", *args], check=True)
+
+
+def make_media(root: Path) -> Path:
+    """clip.mp4 (3 s, H.264 + AAC), the same clip as HLS (hls/), as separate
+    video-only and audio-only HLS renditions (sep/), and some pages."""
+    root.mkdir(parents=True, exist_ok=True)
+    clip = root / "clip.mp4"
+    if not clip.exists():
+        ffmpeg("-f", "lavfi", "-i", "testsrc=duration=3:size=160x120:rate=10",
+               "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
+               "-c:v", "libx264", "-g", "10", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(clip))
+    for sub in ("hls", "sep"):
+        (root / sub).mkdir(exist_ok=True)
+    hls = ["-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod"]
+    ffmpeg("-i", str(clip), "-c", "copy", *hls, "-hls_segment_filename", str(root / "hls/seg%03d.ts"),
+           str(root / "hls/index.m3u8"))
+    ffmpeg("-i", str(clip), "-map", "0:v", "-c", "copy", *hls,
+           "-hls_segment_filename", str(root / "sep/v%03d.ts"), str(root / "sep/video.m3u8"))
+    ffmpeg("-i", str(clip), "-map", "0:a", "-c", "copy", *hls,
+           "-hls_segment_filename", str(root / "sep/a%03d.ts"), str(root / "sep/audio.m3u8"))
+    (root / "sep/master.m3u8").write_text(MASTER)
+    (root / "page.html").write_text(PAGE)
+    (root / "two.html").write_text(TWO_VIDEOS)
+    (root / "empty.html").write_text(NO_MEDIA)
+    return root
+
+
+@dataclass
+class Hit:
+    path: str
+    started: float
+    ended: float | None = None
+    sent: int = 0
+    client_closed: bool = False
+
+
+def _content_type(name: str) -> str:
+    if name.endswith(".m3u8"):
+        return "application/vnd.apple.mpegurl"
+    if name.endswith(".ts"):
+        return "video/mp2t"
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+    server: "_Server"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        site = self.server.site
+        hit = site.record(self.path)
+        try:
+            self._route(site, hit)
+        except (BrokenPipeError, ConnectionResetError):
+            hit.client_closed = True
+        finally:
+            hit.ended = time.monotonic()
+
+    def _send_head(self, status: int, ctype: str, length: int | None, extra: dict | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+
+    def _write(self, hit: Hit, data: bytes) -> None:
+        self.wfile.write(data)
+        self.wfile.flush()
+        hit.sent += len(data)
+
+    def _route(self, site: "MediaSite", hit: Hit) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        path, query = url.path, urllib.parse.parse_qs(url.query)
+        if path == "/redirect":
+            self._send_head(302, "text/plain", 0, {"Location": query["to"][0]})
+        elif path == "/big.mp4":
+            self._stream(hit, BIG_BYTES, announce=True)
+        elif path == "/big-unannounced.mp4":
+            self._stream(hit, BIG_BYTES, announce=False)
+        elif path == "/slow.mp4":
+            self._stream(hit, SLOW_BYTES, announce=True, pause=0.02)
+        elif path == "/stall.mp4":
+            self._stall(hit)
+        elif path.startswith("/gate/"):
+            self._gate(site, hit, path)
+        else:
+            self._file(site, hit, path)
+
+    def _file(self, site: "MediaSite", hit: Hit, path: str) -> None:
+        target = (site.root / urllib.parse.unquote(path).lstrip("/")).resolve()
+        if not target.is_relative_to(site.root) or not target.is_file():
+            body = b"not found"
+            self._send_head(404, "text/plain", len(body))
+            self._write(hit, body)
+            return
+        data = target.read_bytes()
+        self._send_head(200, _content_type(target.name), len(data))
+        self._write(hit, data)
+
+    def _stream(self, hit: Hit, size: int, announce: bool, pause: float = 0.0) -> None:
+        """`size` bytes: the clip, then zeros; paced when `pause` is set."""
+        head = (self.server.site.root / "clip.mp4").read_bytes()
+        self._send_head(200, "video/mp4", size if announce else None)
+        sent = 0
+        while sent < size:
+            piece = head[sent:sent + CHUNK] if sent < len(head) else bytes(min(CHUNK, size - sent))
+            self._write(hit, piece)
+            sent += len(piece)
+            if pause and sent > 4 * CHUNK:
+                time.sleep(pause)
+
+    def _stall(self, hit: Hit) -> None:
+        """Sends a first part, then nothing, until the client goes away."""
+        self._send_head(200, "video/mp4", 16 * 1024 * 1024)
+        self._write(hit, (self.server.site.root / "clip.mp4").read_bytes())
+        while not self.server.site.stopping.is_set():
+            readable, _, _ = select.select([self.connection], [], [], 0.2)
+            if readable and not self.connection.recv(1024):
+                hit.client_closed = True
+                return
+
+    def _gate(self, site: "MediaSite", hit: Hit, path: str) -> None:
+        """/gate/<name>/<hls file>: the HLS clip, where each stream's first
+        segment is only sent once the other stream has asked for its own:
+        two downloads finish only when they run at the same time."""
+        _, _, name, file = path.split("/", 3)
+        if file == "seg000.ts":
+            try:
+                site.barrier.wait()
+            except threading.BrokenBarrierError:
+                site.barrier_broken = True
+        self._file(site, hit, f"/hls/{file}")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    site: "MediaSite"
+
+
+class MediaSite:
+    def __init__(self, root: Path, host: str = "127.0.0.1", gate_timeout: float = 20.0) -> None:
+        self.root = root.resolve()
+        self.hits: list[Hit] = []
+        self._lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.barrier = threading.Barrier(2, timeout=gate_timeout)
+        self.barrier_broken = False
+        self._server = _Server((host, 0), _Handler)
+        self._server.site = self
+        self.host = host
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "MediaSite":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopping.set()
+        self.barrier.abort()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def url(self, path: str) -> str:
+        return f"http://{self.host}:{self.port}/{path.lstrip('/')}"
+
+    def record(self, path: str) -> Hit:
+        hit = Hit(path, time.monotonic())
+        with self._lock:
+            self.hits.append(hit)
+        return hit
+
+    def hits_for(self, path: str) -> list[Hit]:
+        with self._lock:
+            return [h for h in self.hits if h.path == path]
+
+    def reset_gate(self) -> None:
+        self.barrier.reset()
+        self.barrier_broken = False
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05) -> bool:
+    """Polls for an event that happens on another thread or process."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def files_under(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
