@@ -7,7 +7,10 @@ import re
 
 from optivus_common.errors import InvalidArgument
 
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?…。！？;；])[\"'”’)\]]*\s+|\s*\n+\s*")
+_LINES = re.compile(r"\s*\n+\s*")
+# A sentence ends at . ! ? ; (and CJK forms), with any closing quotes or
+# brackets, where whitespace or the line's end follows ("3.14" does not end one).
+_SENTENCE = re.compile(r".*?[.!?…。！？;；]+[\"'”’)\]]*(?=\s|$)|.+$")
 _SPEAKABLE = re.compile(r"\w")
 
 
@@ -42,7 +45,8 @@ def split_sentences(text: str, max_chars: int) -> list[str]:
     """Sentences in order, each at most max_chars long. Pieces with nothing
     to say (stray punctuation) are joined to the piece before them."""
     pieces: list[str] = []
-    for raw in _SENTENCE_BREAK.split(text):
+    raws = (m.group(0) for line in _LINES.split(text) for m in _SENTENCE.finditer(line))
+    for raw in raws:
         raw = raw.strip()
         if not raw:
             continue
