@@ -250,3 +250,12 @@ def nats_urls(tmp_path_factory):
     """(nats://..., http://monitor) of a session-wide real nats-server."""
     with running_nats(tmp_path_factory.mktemp("nats")) as urls:
         yield urls
+
+
+@pytest.fixture(scope="session")
+def launchers():
+    """running_service and running_gateway for test modules that cannot
+    `import conftest` (a test folder's own conftest.py shadows that name)."""
+    import types
+
+    return types.SimpleNamespace(service=running_service, gateway=running_gateway)

@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from .context import Context
-from . import fish, whisp
+from . import dlp, fish, whisp
 
 Handler = Callable[[dict, Context], Awaitable[dict]]
 
 HANDLERS: dict[str, Handler] = {
     "whisp": whisp.handle,
     "fish": fish.handle,
+    "dlp": dlp.handle,
 }
 
 # Types the first server knew whose service this gateway does not run yet:
