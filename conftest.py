@@ -253,6 +253,48 @@ def nats_urls(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def tiny_florence(tmp_path_factory) -> Path:
+    """A tiny Florence-2 saved with save_pretrained: random weights fitted
+    to a few known answers (optivus_florence.testing)."""
+    from optivus_florence.testing import build_tiny_florence
+
+    return build_tiny_florence(tmp_path_factory.mktemp("tiny-florence2"))
+
+
+@pytest.fixture(scope="session")
+def vision_media(media_dir) -> dict[str, Path]:
+    """Images and videos with known content inside the media root, and
+    files the florence service must refuse."""
+    from PIL import Image
+
+    from optivus_florence.testing import render_text, scene_video, tiny_image
+
+    folder = media_dir / "vision"
+    folder.mkdir(exist_ok=True)
+    files = {"text_png": folder / "invoice.png", "text_jpg": folder / "sign.jpg", "tiny": folder / "tiny.png",
+             "scenes": folder / "scenes.mp4", "one_scene": folder / "one.mp4", "audio": folder / "tone.mp3",
+             "notes": folder / "notes.txt", "fake_png": folder / "fake.png", "huge": folder / "huge.png"}
+    render_text(["Invoice 4721", "Total 98.50"]).save(files["text_png"])
+    render_text(["OPEN DAILY"], background="navy", colour="yellow").save(files["text_jpg"], quality=90)
+    tiny_image().save(files["tiny"])
+    scene_video(files["scenes"], SCENES)
+    scene_video(files["one_scene"], [(3.0, "purple", "ONLY SCENE")])
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=2", str(files["audio"]))
+    files["notes"].write_text("these are notes, not media\n" * 50)
+    files["fake_png"].write_bytes(files["notes"].read_bytes())
+    truncated = folder / "truncated.mp4"
+    truncated.write_bytes(files["scenes"].read_bytes()[:4096])
+    files["truncated"] = truncated
+    # 20000 x 20000: 50 MB as a 1-bit image in memory here, a few hundred KB as PNG.
+    Image.new("1", (20000, 20000)).save(files["huge"])
+    return files
+
+
+# (seconds, background, text) of vision_media["scenes"]; cuts at 4.4 s and 9.7 s.
+SCENES = [(4.4, "firebrick", "FIRST SCENE"), (5.3, "navy", "SECOND PART"), (3.0, "darkgreen", "THIRD ACT")]
+
+
+@pytest.fixture(scope="session")
 def launchers():
     """running_service and running_gateway for test modules that cannot
     `import conftest` (a test folder's own conftest.py shadows that name)."""

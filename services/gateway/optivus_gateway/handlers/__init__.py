@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from .context import Context
-from . import dlp, fish, whisp
+from . import dlp, fish, flrnc, whisp
 
 Handler = Callable[[dict, Context], Awaitable[dict]]
 
 HANDLERS: dict[str, Handler] = {
     "whisp": whisp.handle,
+    "flrnc": flrnc.handle,
     "fish": fish.handle,
     "dlp": dlp.handle,
 }

@@ -72,20 +72,22 @@ class Region(_message.Message):
     def __init__(self, label: _Optional[str] = ..., box: _Optional[_Union[BoundingBox, _Mapping]] = ..., quad: _Optional[_Union[QuadBox, _Mapping]] = ..., score: _Optional[float] = ...) -> None: ...
 
 class VisionResult(_message.Message):
-    __slots__ = ("task", "engine", "text", "regions", "image_width", "image_height")
+    __slots__ = ("task", "engine", "text", "regions", "image_width", "image_height", "warning")
     TASK_FIELD_NUMBER: _ClassVar[int]
     ENGINE_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     REGIONS_FIELD_NUMBER: _ClassVar[int]
     IMAGE_WIDTH_FIELD_NUMBER: _ClassVar[int]
     IMAGE_HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    WARNING_FIELD_NUMBER: _ClassVar[int]
     task: VisionTask
     engine: VisionEngine
     text: str
     regions: _containers.RepeatedCompositeFieldContainer[Region]
     image_width: int
     image_height: int
-    def __init__(self, task: _Optional[_Union[VisionTask, str]] = ..., engine: _Optional[_Union[VisionEngine, str]] = ..., text: _Optional[str] = ..., regions: _Optional[_Iterable[_Union[Region, _Mapping]]] = ..., image_width: _Optional[int] = ..., image_height: _Optional[int] = ...) -> None: ...
+    warning: str
+    def __init__(self, task: _Optional[_Union[VisionTask, str]] = ..., engine: _Optional[_Union[VisionEngine, str]] = ..., text: _Optional[str] = ..., regions: _Optional[_Iterable[_Union[Region, _Mapping]]] = ..., image_width: _Optional[int] = ..., image_height: _Optional[int] = ..., warning: _Optional[str] = ...) -> None: ...
 
 class DescribeImageRequest(_message.Message):
     __slots__ = ("image", "task", "phrase")
@@ -164,20 +166,24 @@ class Scene(_message.Message):
     def __init__(self, index: _Optional[int] = ..., start: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., end: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., text: _Optional[str] = ..., keyframe_time: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., ocr_text: _Optional[str] = ..., result: _Optional[_Union[VisionResult, _Mapping]] = ...) -> None: ...
 
 class VideoSummary(_message.Message):
-    __slots__ = ("duration", "scene_count", "decoded_frames", "described_frames", "task", "engine")
+    __slots__ = ("duration", "scene_count", "decoded_frames", "described_frames", "task", "engine", "sampled_frames", "warning")
     DURATION_FIELD_NUMBER: _ClassVar[int]
     SCENE_COUNT_FIELD_NUMBER: _ClassVar[int]
     DECODED_FRAMES_FIELD_NUMBER: _ClassVar[int]
     DESCRIBED_FRAMES_FIELD_NUMBER: _ClassVar[int]
     TASK_FIELD_NUMBER: _ClassVar[int]
     ENGINE_FIELD_NUMBER: _ClassVar[int]
+    SAMPLED_FRAMES_FIELD_NUMBER: _ClassVar[int]
+    WARNING_FIELD_NUMBER: _ClassVar[int]
     duration: _duration_pb2.Duration
     scene_count: int
     decoded_frames: int
     described_frames: int
     task: VisionTask
     engine: VisionEngine
-    def __init__(self, duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., scene_count: _Optional[int] = ..., decoded_frames: _Optional[int] = ..., described_frames: _Optional[int] = ..., task: _Optional[_Union[VisionTask, str]] = ..., engine: _Optional[_Union[VisionEngine, str]] = ...) -> None: ...
+    sampled_frames: int
+    warning: str
+    def __init__(self, duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., scene_count: _Optional[int] = ..., decoded_frames: _Optional[int] = ..., described_frames: _Optional[int] = ..., task: _Optional[_Union[VisionTask, str]] = ..., engine: _Optional[_Union[VisionEngine, str]] = ..., sampled_frames: _Optional[int] = ..., warning: _Optional[str] = ...) -> None: ...
 
 class DescribeVideoResponse(_message.Message):
     __slots__ = ("scene", "summary")
@@ -186,3 +192,29 @@ class DescribeVideoResponse(_message.Message):
     scene: Scene
     summary: VideoSummary
     def __init__(self, scene: _Optional[_Union[Scene, _Mapping]] = ..., summary: _Optional[_Union[VideoSummary, _Mapping]] = ...) -> None: ...
+
+class GetCapabilitiesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class TaskSupport(_message.Message):
+    __slots__ = ("task", "engine")
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FIELD_NUMBER: _ClassVar[int]
+    task: VisionTask
+    engine: VisionEngine
+    def __init__(self, task: _Optional[_Union[VisionTask, str]] = ..., engine: _Optional[_Union[VisionEngine, str]] = ...) -> None: ...
+
+class GetCapabilitiesResponse(_message.Message):
+    __slots__ = ("tasks", "default_task", "florence_model", "florence_unavailable_reason", "device")
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_TASK_FIELD_NUMBER: _ClassVar[int]
+    FLORENCE_MODEL_FIELD_NUMBER: _ClassVar[int]
+    FLORENCE_UNAVAILABLE_REASON_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[TaskSupport]
+    default_task: VisionTask
+    florence_model: str
+    florence_unavailable_reason: str
+    device: str
+    def __init__(self, tasks: _Optional[_Iterable[_Union[TaskSupport, _Mapping]]] = ..., default_task: _Optional[_Union[VisionTask, str]] = ..., florence_model: _Optional[str] = ..., florence_unavailable_reason: _Optional[str] = ..., device: _Optional[str] = ...) -> None: ...

@@ -52,6 +52,11 @@ class VisionServiceStub:
                 request_serializer=optivus_dot_vision_dot_v1_dot_vision__service__pb2.DescribeVideoRequest.SerializeToString,
                 response_deserializer=optivus_dot_vision_dot_v1_dot_vision__service__pb2.DescribeVideoResponse.FromString,
                 _registered_method=True)
+        self.GetCapabilities = channel.unary_unary(
+                '/optivus.vision.v1.VisionService/GetCapabilities',
+                request_serializer=optivus_dot_vision_dot_v1_dot_vision__service__pb2.GetCapabilitiesRequest.SerializeToString,
+                response_deserializer=optivus_dot_vision_dot_v1_dot_vision__service__pb2.GetCapabilitiesResponse.FromString,
+                _registered_method=True)
 
 
 class VisionServiceServicer:
@@ -83,6 +88,15 @@ class VisionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCapabilities(self, request, context):
+        """Says which tasks this instance serves now and with which engine (for
+        example only the OCR tasks, with RapidOCR, where Florence-2 weights are
+        absent), and why Florence-2 is not loaded when it is not.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VisionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -100,6 +114,11 @@ def add_VisionServiceServicer_to_server(servicer, server):
                     servicer.DescribeVideo,
                     request_deserializer=optivus_dot_vision_dot_v1_dot_vision__service__pb2.DescribeVideoRequest.FromString,
                     response_serializer=optivus_dot_vision_dot_v1_dot_vision__service__pb2.DescribeVideoResponse.SerializeToString,
+            ),
+            'GetCapabilities': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCapabilities,
+                    request_deserializer=optivus_dot_vision_dot_v1_dot_vision__service__pb2.GetCapabilitiesRequest.FromString,
+                    response_serializer=optivus_dot_vision_dot_v1_dot_vision__service__pb2.GetCapabilitiesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -186,6 +205,33 @@ class VisionService:
             '/optivus.vision.v1.VisionService/DescribeVideo',
             optivus_dot_vision_dot_v1_dot_vision__service__pb2.DescribeVideoRequest.SerializeToString,
             optivus_dot_vision_dot_v1_dot_vision__service__pb2.DescribeVideoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCapabilities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/optivus.vision.v1.VisionService/GetCapabilities',
+            optivus_dot_vision_dot_v1_dot_vision__service__pb2.GetCapabilitiesRequest.SerializeToString,
+            optivus_dot_vision_dot_v1_dot_vision__service__pb2.GetCapabilitiesResponse.FromString,
             options,
             channel_credentials,
             insecure,

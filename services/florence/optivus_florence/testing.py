@@ -1,0 +1,169 @@
+"""Test and benchmark support, never used by the service itself: a tiny
+Florence-2 built from scratch (config, a small locally trained tokenizer,
+a processor with its post_processor_config, save_pretrained) and media
+with known content (rendered text, videos with known scenes).
+
+The tiny model starts from random weights and is then fitted for a few
+hundred steps to a handful of (task, answer) pairs, so that a test can
+check exact outputs through the production loading and post-processing
+code, not only their shape."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+# What the fitted tiny model answers for TINY_IMAGE (200 x 100, red).
+TINY_IMAGE_SIZE = (200, 100)
+TINY_IMAGE_COLOUR = (200, 30, 30)
+TINY_PHRASE = "a red car"
+TINY_ANSWERS = {
+    "<CAPTION>": "a red car",
+    "<DETAILED_CAPTION>": "a red car on a road",
+    "<MORE_DETAILED_CAPTION>": "The image shows a red car.",
+    "<OCR>": "STOP",
+    "<OCR_WITH_REGION>": "STOP<loc_10><loc_20><loc_300><loc_20><loc_300><loc_400><loc_10><loc_400>",
+    "<OD>": "car<loc_100><loc_200><loc_500><loc_800>",
+    "<DENSE_REGION_CAPTION>": "red car<loc_100><loc_200><loc_500><loc_800>",
+    "<CAPTION_TO_PHRASE_GROUNDING>": "a red car<loc_0><loc_0><loc_999><loc_999>",
+}
+# Florence-2's own post_processor_config (processor_config.json).
+POST_PROCESSOR_CONFIG = {
+    "ocr": {"pattern": r"(.+?)<loc_(\d+)><loc_(\d+)><loc_(\d+)><loc_(\d+)><loc_(\d+)><loc_(\d+)><loc_(\d+)><loc_(\d+)>",
+            "area_threshold": 0.0},
+    "phrase_grounding": {"banned_grounding_tokens": ["the image"]},
+    "pure_text": {}, "description_with_bboxes": {}, "description_with_polygons": {}, "polygons": {},
+    "bboxes": {}, "description_with_bboxes_or_polygons": {},
+}
+_SPECIAL_TOKENS = ["<image>", "<od>", "</od>", "<ocr>", "</ocr>", "<poly>", "</poly>", "<sep>"]
+
+
+def tiny_image() -> Image.Image:
+    return Image.new("RGB", TINY_IMAGE_SIZE, TINY_IMAGE_COLOUR)
+
+
+# Text the tiny tokenizer learns its merges from (any other word still
+# tokenizes, byte by byte).
+_CORPUS = [
+    "What is the text in the image, with regions?", "What does the image describe?",
+    "Describe in detail what is shown in the image.", "Describe with a paragraph what is shown in the image.",
+    "Locate the objects with category name in the image.", "Locate the objects in the image, with their descriptions.",
+    "Locate the phrases in the caption:",
+]
+
+
+def _tokenizer(answers: list[str]):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import BartTokenizer
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<s>", "<pad>", "</s>", "<unk>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(_CORPUS + [a.split("<loc_")[0] for a in answers], trainer)
+    tok.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
+    tok.add_special_tokens(["<mask>"])
+    tok.add_tokens(_SPECIAL_TOKENS + [f"<loc_{i}>" for i in range(1000)])
+    return BartTokenizer(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
+                         unk_token="<unk>", mask_token="<mask>", cls_token="<s>", sep_token="</s>",
+                         extra_special_tokens={"image_token": "<image>"})
+
+
+def build_tiny_florence(folder: Path, steps: int = 300) -> Path:
+    """Saves a tiny Florence-2 in `folder` (model, tokenizer, processor) and
+    returns it. About 15 s on one CPU core."""
+    import torch
+    from transformers import (CLIPImageProcessorPil, Florence2Config, Florence2ForConditionalGeneration,
+                              Florence2Processor, GenerationConfig)
+
+    prompts = [task + (TINY_PHRASE if task == "<CAPTION_TO_PHRASE_GROUNDING>" else "") for task in TINY_ANSWERS]
+    answers = list(TINY_ANSWERS.values())
+    image_processor = CLIPImageProcessorPil(size={"height": 32, "width": 32}, do_center_crop=False,
+                                            crop_size={"height": 32, "width": 32})
+    # Two stages with strides 4 and 2 turn 32 x 32 pixels into 4 x 4 tokens, plus one.
+    image_processor.image_seq_length = 17
+    tokenizer = _tokenizer(answers)
+    processor = Florence2Processor(image_processor=image_processor, tokenizer=tokenizer,
+                                   post_processor_config=POST_PROCESSOR_CONFIG)
+    config = Florence2Config(
+        text_config={"model_type": "bart", "vocab_size": len(tokenizer), "max_position_embeddings": 128,
+                     "encoder_layers": 1, "decoder_layers": 1, "encoder_ffn_dim": 32, "decoder_ffn_dim": 32,
+                     "encoder_attention_heads": 2, "decoder_attention_heads": 2, "d_model": 16,
+                     "bos_token_id": 0, "pad_token_id": 1, "eos_token_id": 2, "decoder_start_token_id": 2,
+                     "forced_eos_token_id": 2, "dropout": 0.0},
+        vision_config={"depths": [1, 1], "patch_size": [7, 3], "patch_stride": [4, 2], "patch_padding": [3, 1],
+                       "patch_prenorm": [False, True], "embed_dim": [16, 16], "num_heads": [1, 1],
+                       "num_groups": [1, 1], "window_size": 4, "projection_dim": 16, "drop_path_rate": 0.0},
+        image_token_id=tokenizer.image_token_id,
+    )
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: more threads only contend
+    try:
+        torch.manual_seed(0)
+        model = Florence2ForConditionalGeneration(config)
+        model.generation_config = GenerationConfig(decoder_start_token_id=2, bos_token_id=0, eos_token_id=2,
+                                                   pad_token_id=1, forced_eos_token_id=2)
+        _fit(model, processor, prompts, answers, steps)
+    finally:
+        torch.set_num_threads(threads)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+def _fit(model, processor, prompts: list[str], answers: list[str], steps: int) -> None:
+    import torch
+
+    inputs = processor(text=prompts, images=[tiny_image()] * len(prompts), return_tensors="pt", padding=True)
+    labels = processor.tokenizer(answers, return_tensors="pt", padding=True).input_ids
+    labels[labels == processor.tokenizer.pad_token_id] = -100
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(steps):
+        model(**inputs, labels=labels).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    model.eval()
+
+
+def font(size: int) -> ImageFont.FreeTypeFont:
+    """Pillow's bundled FreeType font: no system fonts needed."""
+    return ImageFont.load_default(size=size)
+
+
+def render_text(lines: list[str], size: tuple[int, int] = (800, 240), background="white", colour="black",
+                font_size: int = 44) -> Image.Image:
+    image = Image.new("RGB", size, background)
+    draw = ImageDraw.Draw(image)
+    y = 30
+    for line in lines:
+        draw.text((30, y), line, fill=colour, font=font(font_size))
+        y += int(font_size * 1.6)
+    return image
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", *args], check=True)
+
+
+def scene_video(path: Path, scenes: list[tuple[float, str, str]], size: tuple[int, int] = (640, 360),
+                fps: int = 25, noise: int = 12) -> Path:
+    """An H.264 MP4 of static scenes, each (seconds, background colour,
+    text), with temporal noise so that no two frames are identical."""
+    inputs, labels = [], []
+    for i, (seconds, colour, text) in enumerate(scenes):
+        still = path.with_name(f"{path.stem}.scene{i}.png")
+        render_text([text], size=size, background=colour, colour="white" if colour != "white" else "black",
+                    font_size=size[1] // 6).save(still)
+        inputs += ["-loop", "1", "-framerate", str(fps), "-t", f"{seconds}", "-i", str(still)]
+        labels.append(f"[{i}:v]")
+    graph = "".join(labels) + f"concat=n={len(scenes)}:v=1:a=0,noise=alls={noise}:allf=t,format=yuv420p[v]"
+    ffmpeg(*inputs, "-filter_complex", graph, "-map", "[v]", "-r", str(fps), "-c:v", "libx264",
+           "-preset", "veryfast", str(path))
+    for i in range(len(scenes)):
+        path.with_name(f"{path.stem}.scene{i}.png").unlink()
+    return path
