@@ -28,6 +28,7 @@ protos: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/whisper_overhead.py
+	$(PY) bench/tts_stream.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -93,12 +93,16 @@ class TtsServicer(pb_grpc.TtsServiceServicer):
             stored, samples, first = [], 0, True
             async for piece in iterate_in_thread(lambda stop: engine.speak(pieces, clips, params, stop)):
                 pcm = audio.to_pcm16(piece.samples)
+                if not pcm:
+                    continue
                 samples += piece.samples.size
                 if request.store:
                     stored.append(pcm)
                 data = audio.wav_header(engine.sample_rate) + pcm if first and fmt == pb.AUDIO_FORMAT_WAV else pcm
                 first = False
                 yield pb.SynthesizeResponse(chunk=pb.AudioChunk(data=data, sentence_index=piece.index))
+            if first and fmt == pb.AUDIO_FORMAT_WAV:  # nothing was spoken: still a (silent) WAV
+                yield pb.SynthesizeResponse(chunk=pb.AudioChunk(data=audio.wav_header(engine.sample_rate)))
         summary = pb.SynthesisSummary(audio_duration=duration(samples / engine.sample_rate),
                                       sentence_count=len(pieces))
         if request.store:
