@@ -78,3 +78,17 @@ def test_torchaudio_is_the_stand_in_and_was_never_called(engines, speech):
                                                                speech[3][1])])
     assert sys.modules["torchaudio"].OPTIVUS_SHIM is True
     assert torchaudio_shim.attempts() == []
+
+
+def test_close_stops_the_generation_worker(tiny_checkpoint, engines):
+    from optivus_fish.fish_engine import FishEngine
+
+    before = set(threading.enumerate())
+    engine = FishEngine(tiny_checkpoint, max_new_tokens=4)
+    engine.load()
+    workers = [t for t in set(threading.enumerate()) - before if t.name == "fish-text2semantic"]
+    assert len(workers) == 1
+    assert speak(engine, ["Short."], max_new_tokens=4)[0].samples.size <= 4 * FRAME
+    engine.close()  # puts None on the request queue
+    workers[0].join(10)
+    assert not workers[0].is_alive()
