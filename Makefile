@@ -29,6 +29,7 @@ protos: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/whisper_overhead.py
 	$(PY) bench/tts_stream.py
+	$(PY) bench/dlp_throughput.py
 
 clean-venv:
 	rm -rf $(VENV)

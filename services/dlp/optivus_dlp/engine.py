@@ -144,9 +144,12 @@ class DlpEngine:
                 info = ydl.extract_info(url, download=False)
             return metadata_from_info(self._single(info, url))
         except BaseException as exc:
-            raise to_domain_error(exc, job, url) from None
+            error = to_domain_error(exc, job, url)
+            if error is exc:
+                raise
         finally:
             job.release()
+        raise error  # outside the except: yt-dlp's exception (and its frames) can go now
 
     def download(self, url: str, fmt: str | None, job: Job) -> DownloadResult:
         fmt = (fmt or "").strip() or self.settings.format
@@ -169,10 +172,13 @@ class DlpEngine:
                 raise Cancelled("the download was cancelled", reason="DOWNLOAD_CANCELLED")
             return self._finish(info, workdir, token)
         except BaseException as exc:
-            raise to_domain_error(exc, job, url) from None
+            error = to_domain_error(exc, job, url)
+            if error is exc:
+                raise
         finally:
             job.release()
             shutil.rmtree(workdir, ignore_errors=True)
+        raise error
 
     @staticmethod
     def _single(info: dict | None, url: str) -> dict:

@@ -7,6 +7,7 @@ returns at once instead of after the socket timeout."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -52,13 +53,26 @@ class Job:
             _shutdown(sock)
 
     def release(self) -> None:
-        """Ends the job's connections. yt-dlp leaves a response open when a
-        hook stops it mid-transfer; the server would wait on it forever."""
+        """Closes the job's connections; call it once yt-dlp has returned.
+        yt-dlp leaves a response open when a hook stops it mid-transfer,
+        referenced from the exception until a garbage collection, and a
+        shutdown alone does not free a server blocked on a full window:
+        the descriptor is detached from its socket object and closed, so
+        the server gets a reset and nothing closes that number twice."""
         with self._lock:
             sockets = list(self._sockets)
             self._sockets.clear()
         for sock in sockets:
             _shutdown(sock)
+            try:
+                fd = sock.detach()
+            except OSError:
+                continue
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
 
     def track(self, sock: socket.socket) -> None:
         with self._lock:

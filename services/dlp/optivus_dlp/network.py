@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import http.client
 import socket
+import threading
 import urllib.parse
 import urllib.request
 from urllib.request import HTTPCookieProcessor, HTTPDefaultErrorHandler, HTTPErrorProcessor, UnknownHandler
@@ -129,6 +130,10 @@ class _GuardedRedirectHandler(RedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+_ssl_contexts: dict[tuple, object] = {}
+_ssl_lock = threading.Lock()
+
+
 class OptivusGuardedRH(UrllibRH):
     _SUPPORTED_URL_SCHEMES = ("http", "https")
     RH_NAME = "optivus-guarded-urllib"
@@ -138,6 +143,16 @@ class OptivusGuardedRH(UrllibRH):
     def __init__(self, **kwargs) -> None:
         kwargs.pop("enable_file_urls", None)
         super().__init__(**kwargs)
+
+    def _make_sslcontext(self, legacy_ssl_support=None):
+        """One SSL context per configuration and process: loading the CA
+        bundle costs tens of milliseconds, and there is a handler per URL."""
+        key = (self.verify, legacy_ssl_support, self.legacy_ssl_support, self.prefer_system_certs,
+               tuple(sorted(self._client_cert.items())))
+        with _ssl_lock:
+            if key not in _ssl_contexts:
+                _ssl_contexts[key] = super()._make_sslcontext(legacy_ssl_support)
+            return _ssl_contexts[key]
 
     def _create_instance(self, proxies, cookiejar, legacy_ssl_support=None):
         opener = urllib.request.OpenerDirector()

@@ -14,6 +14,8 @@ from __future__ import annotations
 import functools
 
 from yt_dlp import YoutubeDL
+from yt_dlp.extractor import gen_extractor_classes
+from yt_dlp.extractor.common import UnsupportedURLIE
 from yt_dlp.downloader import get_suitable_downloader
 from yt_dlp.downloader.dash import DashSegmentsFD
 from yt_dlp.downloader.hls import HlsFD
@@ -75,6 +77,13 @@ class Limits:
         return self.too_large(int(known)) if known else None
 
 
+@functools.cache
+def _default_extractors() -> tuple[type, ...]:
+    """yt-dlp's default extractor list, built once per process instead of
+    once per YoutubeDL (a YoutubeDL per URL made that a visible cost)."""
+    return tuple(ie for ie in {ie.IE_NAME.lower(): ie for ie in gen_extractor_classes()}.values() if ie._ENABLED)
+
+
 class GuardedYoutubeDL(YoutubeDL):
     def __init__(self, params: dict, net: Network, limits: Limits | None = None) -> None:
         self._net = net
@@ -92,6 +101,11 @@ class GuardedYoutubeDL(YoutubeDL):
 
     def save_cookies(self) -> None:
         pass
+
+    def add_default_info_extractors(self) -> None:
+        for ie in _default_extractors():
+            self.add_info_extractor(ie)
+        self.add_info_extractor(UnsupportedURLIE())
 
     def process_video_result(self, info_dict, download=True):
         if download:
