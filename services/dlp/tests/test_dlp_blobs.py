@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from dlp_fixtures import dlp_settings, site, site_root  # noqa: F401 - fixtures
 from dlp_stub import media_stub
 
 from optivus.media.v1 import media_service_pb2 as pb

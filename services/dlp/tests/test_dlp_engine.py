@@ -9,6 +9,7 @@ import subprocess
 import threading
 
 import pytest
+from dlp_fixtures import dlp_settings, engine_for, site, site_root  # noqa: F401 - fixtures
 from dlp_site import BIG_BYTES, SLOW_BYTES, files_under, wait_until
 
 from optivus_common.errors import (

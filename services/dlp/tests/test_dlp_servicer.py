@@ -6,6 +6,7 @@ import asyncio
 
 import grpc
 import pytest
+from dlp_fixtures import dlp_settings, site, site_root  # noqa: F401 - fixtures
 from dlp_site import MediaSite, files_under, wait_until
 from dlp_stub import media_stub, reason_of
 from google.rpc import code_pb2

@@ -1,5 +1,8 @@
 """Fixtures of the DLP tests: the test-owned media site on 127.0.0.1 and
-service settings that allow exactly that address."""
+service settings that allow exactly that address. Test modules import
+them (`from dlp_fixtures import ...`): a conftest.py here would shadow the
+root conftest that other test modules import by name. The media is made
+once per process however many modules import the fixtures."""
 
 from __future__ import annotations
 
@@ -13,11 +16,14 @@ from optivus_dlp.config import DlpSettings
 from optivus_dlp.engine import DlpEngine
 
 _counter = itertools.count()
+_made: dict[str, Path] = {}
 
 
 @pytest.fixture(scope="session")
 def site_root(tmp_path_factory) -> Path:
-    return make_media(tmp_path_factory.mktemp("site"))
+    if "root" not in _made:
+        _made["root"] = make_media(tmp_path_factory.mktemp("site"))
+    return _made["root"]
 
 
 @pytest.fixture(scope="session")
