@@ -55,11 +55,11 @@ class AddressPolicy:
                                   reason="HOST_NOT_FOUND", host=host) from None
         allowed = [info for info in infos if self.allows(info[4][0])]
         if not allowed:
-            refused = sorted({info[4][0] for info in infos})
+            refused = ", ".join(sorted({info[4][0] for info in infos}))
+            what = refused if refused == host.strip("[]") else f"{host!r} (it resolves to {refused})"
             raise PermissionDenied(
-                f"{host!r} resolves to an address this server may not fetch from "
-                f"({', '.join(refused)}): loopback, private, link-local, multicast and reserved "
-                "ranges are refused", reason="ADDRESS_NOT_ALLOWED", host=host)
+                f"this server may not fetch from {what}: loopback, private, link-local, multicast and "
+                "reserved addresses are refused", reason="ADDRESS_NOT_ALLOWED", host=host)
         return allowed
 
 

@@ -29,7 +29,7 @@ from yt_dlp.utils.networking import select_proxy
 
 from optivus_common.errors import Cancelled, InvalidArgument, OptivusError
 
-from .guard import AddressPolicy, check_url
+from .guard import AddressPolicy, check_url, parse_url
 from .jobs import Job
 
 
@@ -51,10 +51,17 @@ class Network:
         return AddressRefused(self.job.refuse(error).message)
 
     def check_target(self, url: str, proxied: bool) -> None:
+        """Before a request or a redirect. Direct connections get their
+        address checked when they connect (create_connection), so only the
+        URL's form is checked here; behind a proxy, which connects for us,
+        the name is resolved and checked here as well as we can."""
         if self.job.cancelled.is_set():
             raise self.refuse(Cancelled("the download was cancelled", reason="DOWNLOAD_CANCELLED"))
         try:
-            check_url(url, self.policy)
+            if proxied:
+                check_url(url, self.policy)
+            else:
+                parse_url(url)
         except InvalidArgument as exc:
             # Behind a proxy only the proxy may be able to resolve names.
             if not (proxied and exc.reason == "HOST_NOT_FOUND"):

@@ -1,0 +1,69 @@
+"""The address guard on its own: which addresses pass, proxies, and the
+check at connect time that defeats DNS rebinding."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import pytest
+from dlp_fixtures import dlp_settings, engine_for, site, site_root  # noqa: F401 - fixtures
+from dlp_site import MediaSite, files_under
+
+from optivus_common.errors import PermissionDenied
+from optivus_dlp.guard import AddressPolicy
+from optivus_dlp.jobs import Job
+from optivus_dlp.network import AddressRefused, Network, proxy_hosts
+
+
+@pytest.mark.parametrize("address, allowed", [
+    ("93.184.216.34", True), ("8.8.8.8", True), ("2606:4700:4700::1111", True),
+    ("127.0.0.1", False), ("127.8.9.10", False), ("10.1.2.3", False), ("172.31.255.255", False),
+    ("192.168.0.1", False), ("169.254.169.254", False), ("100.64.1.1", False), ("0.0.0.0", False),
+    ("224.0.0.251", False), ("233.252.0.1", False), ("240.0.0.1", False), ("255.255.255.255", False),
+    ("::1", False), ("::", False), ("fe80::1", False), ("fc00::1", False), ("ff02::1", False),
+    ("::ffff:127.0.0.1", False), ("::ffff:10.0.0.1", False), ("64:ff9b::7f00:1", False),
+    ("::ffff:93.184.216.34", True),
+])
+def test_only_public_unicast_addresses_pass_by_default(address, allowed):
+    assert AddressPolicy().allows(address) is allowed
+
+
+def test_allowed_networks_open_exactly_what_they_name():
+    policy = AddressPolicy([ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("10.8.0.0/16")])
+    assert policy.allows("127.0.0.1") and policy.allows("::ffff:127.0.0.1") and policy.allows("10.8.3.4")
+    assert not policy.allows("127.0.0.2") and not policy.allows("10.9.0.1") and not policy.allows("::1")
+
+
+def test_proxy_hosts_are_trusted_and_targets_behind_them_checked_by_name():
+    job = Job()
+    net = Network(AddressPolicy(), job)
+    net.proxy_hosts = proxy_hosts({"all": "http://user:pw@10.20.30.40:3128", "no": "localhost"})
+    assert net.proxy_hosts == {"10.20.30.40"}
+    net.check_target("http://host.invalid/a.mp4", proxied=True)  # only the proxy can resolve it
+    with pytest.raises(AddressRefused):
+        net.check_target("http://169.254.169.254/latest/", proxied=True)
+    assert isinstance(job.refusal, PermissionDenied)
+
+
+def test_the_address_is_checked_again_when_connecting(engine_for, site, site_root, monkeypatch):
+    """DNS rebinding: the name is public when the URL is checked and
+    loopback when yt-dlp connects. The connection goes to neither."""
+    engine = engine_for()
+    real = socket.getaddrinfo
+    answers = iter(["93.184.216.34"])
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "rebind.test":
+            return real(host, port, *args, **kwargs)
+        address = next(answers, "127.0.0.2")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    with MediaSite(site_root, host="127.0.0.2") as other:
+        monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+        with pytest.raises(PermissionDenied) as err:
+            engine.get_info(f"http://rebind.test:{other.port}/clip.mp4", Job())
+        monkeypatch.undo()
+        assert err.value.reason == "ADDRESS_NOT_ALLOWED" and "127.0.0.2" in err.value.message
+        assert other.hits == []
+    assert files_under(engine.settings.path_video) == []
