@@ -107,7 +107,7 @@ class DlpEngine:
             except OSError:
                 pass
 
-    def _params(self, job: Job, **more) -> dict:
+    def _params(self, **more) -> dict:
         s = self.settings
         params = {
             "logger": _YtdlpLog(), "quiet": True, "no_warnings": True, "noprogress": True,
@@ -140,7 +140,7 @@ class DlpEngine:
     def get_info(self, url: str, job: Job) -> MediaMetadata:
         try:
             check_url(url, self.policy)
-            with self._ydl(job, self._params(job, skip_download=True)) as ydl:
+            with self._ydl(job, self._params(skip_download=True)) as ydl:
                 info = ydl.extract_info(url, download=False)
             return metadata_from_info(self._single(info, url))
         except BaseException as exc:
@@ -161,7 +161,7 @@ class DlpEngine:
             check_url(url, self.policy)
             workdir.mkdir(parents=True)
             params = self._params(
-                job, format=fmt, merge_output_format=self.settings.merge_format,
+                format=fmt, merge_output_format=self.settings.merge_format,
                 paths={"home": str(workdir), "temp": str(workdir)}, outtmpl={"default": "media.%(ext)s"},
                 restrictfilenames=True, overwrites=True, continuedl=False,
                 progress_hooks=[_ProgressHook(job, self._limits)])
