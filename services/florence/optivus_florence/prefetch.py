@@ -40,15 +40,18 @@ class Prefetcher(Generic[T]):
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
             self._put((_END, exc))
 
-    def get(self, block: bool = True) -> T | None:
-        """The next item; None at the end (then `exhausted` is set), or
-        when not blocking and none is ready yet."""
+    def get(self, block: bool = True, stop: threading.Event | None = None) -> T | None:
+        """The next item; None at the end (then `exhausted` is set), when
+        not blocking and none is ready yet, or once `stop` is set."""
         if self.exhausted:
             return None
-        try:
-            item, exc = self._queue.get(block=block)
-        except queue.Empty:
-            return None
+        while True:
+            try:
+                item, exc = self._queue.get(block=block, timeout=0.1 if block else None)
+                break
+            except queue.Empty:
+                if not block or (stop is not None and stop.is_set()):
+                    return None
         if item is _END:
             self.exhausted = True
             if exc is not None:

@@ -79,9 +79,12 @@ def describe_video(engine: VisionEngine, source: str | bytes, options: VideoOpti
             return detect_scenes(frames, threshold, settings.max_scene_seconds, end_of_video)
 
         with Prefetcher(scenes_of, ahead=settings.batch_size) as scenes:
-            while (first := scenes.get()) is not None:
+            while True:
+                first = scenes.get(stop=stop)
                 if stop is not None and stop.is_set():
                     return
+                if first is None:
+                    break
                 group = [first]
                 while len(group) * per_scene < settings.batch_size and (more := scenes.get(block=False)):
                     group.append(more)

@@ -149,3 +149,19 @@ def test_no_task_without_weights_falls_back_to_ocr_with_a_warning(ocr_only, visi
     result = ocr_only.describe_image(vision_media["text_jpg"].read_bytes(), ocr_only.plan(None))
     assert result.task is Task.OCR and squash(result.text) == "OPENDAILY"
     assert "AI_FLORENCE_MODEL" in result.warning
+
+
+def test_weights_that_do_not_fit_fall_back_with_the_reason(tiny_florence, media_dir, model_cache, tmp_path):
+    """A checkpoint in another layout (Microsoft's remote-code one, say)
+    would load with fresh random weights; it must be refused instead."""
+    from safetensors.torch import load_file, save_file
+
+    folder = tmp_path / "other-layout"
+    shutil.copytree(tiny_florence, folder)
+    weights = load_file(folder / "model.safetensors")
+    save_file({k.replace("model.language_model.", "language_model.model."): v for k, v in weights.items()},
+              folder / "model.safetensors", metadata={"format": "pt"})
+    engine = VisionEngine(settings(media_dir, model_cache, model=str(folder)))
+    engine.load()
+    assert "do not fit" in engine.florence_reason
+    assert set(engine.capabilities()) == {Task.OCR, Task.OCR_WITH_REGION}
