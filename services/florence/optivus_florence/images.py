@@ -20,9 +20,9 @@ def use_own_pixel_limit() -> None:
 
 
 def too_large(width: int | None, height: int | None, max_pixels: int, what: str = "image") -> ResourceExhausted:
-    size = f" is {width} x {height} pixels; this server" if width and height else " is larger than this server"
+    size = f"is {width} x {height} pixels" if width and height else "is larger than that"
     return ResourceExhausted(
-        f"the {what}{size} decodes at most {max_pixels} pixels ({LIMIT_SETTING})",
+        f"this server decodes images of at most {max_pixels} pixels ({LIMIT_SETTING}); the {what} {size}",
         reason="IMAGE_TOO_LARGE", max_pixels=max_pixels, width=width or "", height=height or "",
     )
 

@@ -7,6 +7,8 @@ import contextlib
 import logging
 import time
 
+from PIL import Image
+
 from optivus.vision.v1 import vision_service_pb2 as pb
 from optivus.vision.v1 import vision_service_pb2_grpc as pb_grpc
 from optivus_common.errors import InvalidArgument, OptivusError, Unavailable
@@ -15,7 +17,7 @@ from optivus_common.threads import iterate_in_thread
 
 from .convert import (engine_to_proto, result_to_proto, scene_to_proto, summary_to_proto, task_from_proto,
                       task_to_proto, video_options_from_proto)
-from .engine import VisionEngine
+from .engine import Plan, VisionEngine
 from .images import open_image
 from .video_pipeline import SceneResult, describe_video
 
@@ -63,7 +65,7 @@ class VisionServicer(pb_grpc.VisionServiceServicer):
         """Opens each image (its own error on failure), then runs each
         (task, phrase) group of the chunk as one batch."""
         outcomes: dict[int, pb.BatchDescribeImagesResponse] = {}
-        groups: dict[tuple, list[tuple[int, object]]] = {}
+        groups: dict[tuple, list[tuple[int, Image.Image, Plan]]] = {}
         async with contextlib.AsyncExitStack() as stack:
             for i, item in enumerate(items, start=offset):
                 try:
