@@ -301,3 +301,43 @@ def launchers():
     import types
 
     return types.SimpleNamespace(service=running_service, gateway=running_gateway)
+
+
+class SocketClient:
+    """An async socket.io client of the gateway: `ask` sends one `message`
+    and waits for the reply; `ask_with_progress` also collects the "102"
+    progress events that come before it."""
+
+    def __init__(self, url: str) -> None:
+        import asyncio
+
+        import socketio
+
+        self.url = url
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.replies: asyncio.Queue = asyncio.Queue()
+        self.sio.on("message", self.replies.put_nowait)
+
+    async def __aenter__(self):
+        await self.sio.connect(self.url, transports=["websocket"])
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.sio.disconnect()
+
+    async def ask(self, payload, timeout: float = 180) -> dict:
+        import asyncio
+
+        await self.sio.emit("message", payload)
+        return await asyncio.wait_for(self.replies.get(), timeout)
+
+    async def ask_with_progress(self, payload, timeout: float = 180) -> tuple[list[dict], dict]:
+        import asyncio
+
+        await self.sio.emit("message", payload)
+        events = []
+        while True:
+            reply = await asyncio.wait_for(self.replies.get(), timeout)
+            if reply["status"] != "102":
+                return events, reply
+            events.append(reply)

@@ -3,7 +3,6 @@ Piper and Fish Speech on a tiny random OpenAudio S1 checkpoint."""
 
 from __future__ import annotations
 
-import asyncio
 import struct
 import wave
 

@@ -9,46 +9,17 @@ import sys
 from pathlib import Path
 
 import pytest
-import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "dlp" / "tests"))
 from dlp_site import MediaSite, make_media  # noqa: E402
+
+from conftest import SocketClient  # noqa: E402
 
 pytestmark = [pytest.mark.integration]
 
 METADATA_KEYS = ["uploader", "duration", "view_count", "like_count", "dislike_count", "repost_count",
                  "average_rating", "comment_count", "age_limit", "media_type", "fulltitle", "tags",
                  "categories", "description", "file", "url"]
-
-
-class Client:
-    """An async socket.io client: send a message, collect what comes back."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.replies: asyncio.Queue = asyncio.Queue()
-        self.sio.on("message", self.replies.put_nowait)
-
-    async def __aenter__(self):
-        await self.sio.connect(self.url, transports=["websocket"])
-        return self
-
-    async def __aexit__(self, *exc):
-        await self.sio.disconnect()
-
-    async def ask(self, payload, timeout: float = 120) -> dict:
-        await self.sio.emit("message", payload)
-        return await asyncio.wait_for(self.replies.get(), timeout)
-
-    async def ask_with_progress(self, payload, timeout: float = 120) -> tuple[list[dict], dict]:
-        await self.sio.emit("message", payload)
-        events = []
-        while True:
-            reply = await asyncio.wait_for(self.replies.get(), timeout)
-            if reply["status"] != "102":
-                return events, reply
-            events.append(reply)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +39,7 @@ def dlp_gateway(service_env, log_dir, launchers):
 async def test_info_answers_each_url_with_the_first_servers_keys(dlp_gateway, site):
     urls = [site.url("hls/index.m3u8"), site.url("missing.mp4"), "http://192.168.0.10/video.mp4",
             "ftp://127.0.0.1/clip.mp4"]
-    async with Client(dlp_gateway) as client:
+    async with SocketClient(dlp_gateway) as client:
         reply = await client.ask({"type": "dlp", "urls": urls, "data_type": "info", "id": "r1"})
     assert reply["status"] == "200"
     data = reply["data"]
@@ -86,7 +57,7 @@ async def test_info_answers_each_url_with_the_first_servers_keys(dlp_gateway, si
 
 async def test_file_download_with_progress_events_first(dlp_gateway, site):
     urls = [site.url("clip.mp4"), site.url("page.html")]
-    async with Client(dlp_gateway) as client:
+    async with SocketClient(dlp_gateway) as client:
         events, reply = await client.ask_with_progress(
             {"type": "dlp", "urls": urls, "data_type": "file", "progress": True, "id": 7})
     assert reply["status"] == "200"
@@ -105,7 +76,7 @@ async def test_file_download_with_progress_events_first(dlp_gateway, site):
 
 
 async def test_no_progress_events_unless_asked(dlp_gateway, site):
-    async with Client(dlp_gateway) as client:
+    async with SocketClient(dlp_gateway) as client:
         reply = await client.ask({"type": "dlp", "urls": [site.url("clip.mp4")], "data_type": "file"})
         assert reply["status"] == "200" and reply["data"]["data"][0]["file"]
         await asyncio.sleep(0.5)
@@ -123,7 +94,7 @@ async def test_no_progress_events_unless_asked(dlp_gateway, site):
     ({"type": "dlp", "urls": ["http://a.example/x"] * 40, "data_type": "info"}, "at most 32 URLs"),
 ])
 async def test_bad_requests_get_400_and_the_server_stays_up(dlp_gateway, site, payload, message):
-    async with Client(dlp_gateway) as client:
+    async with SocketClient(dlp_gateway) as client:
         reply = await client.ask(payload)
         assert reply["status"] == "400", reply
         assert message in reply["data"]["error"]

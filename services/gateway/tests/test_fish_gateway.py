@@ -10,35 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import socketio
 
-from conftest import running_gateway, running_service
+from conftest import SocketClient, running_gateway, running_service
 from optivus_fish.tiny_checkpoint import build
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 AUDIO_DATA_MAX_S = 4.0
-
-
-class Client:
-    """An async socket.io client that sends a message and waits for the reply."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.replies: asyncio.Queue = asyncio.Queue()
-        self.sio.on("message", self.replies.put_nowait)
-
-    async def __aenter__(self):
-        await self.sio.connect(self.url, transports=["websocket"])
-        return self
-
-    async def __aexit__(self, *exc):
-        await self.sio.disconnect()
-
-    async def ask(self, payload, timeout: float = 180) -> dict:
-        await self.sio.emit("message", payload)
-        return await asyncio.wait_for(self.replies.get(), timeout)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +35,7 @@ def wav_samples(path: str) -> tuple[np.ndarray, int]:
 
 
 async def test_piper_speech_reply_in_the_seed_envelope(fish_gateway, service_env):
-    async with Client(fish_gateway) as client:
+    async with SocketClient(fish_gateway) as client:
         reply = await client.ask({"type": "fish", "text": "Good morning. How are you?", "engine": "piper", "id": 3})
     assert reply["status"] == "200", reply
     data = reply["data"]
@@ -73,7 +51,7 @@ async def test_piper_speech_reply_in_the_seed_envelope(fish_gateway, service_env
 
 
 async def test_each_request_gets_its_own_file(fish_gateway):
-    async with Client(fish_gateway) as client:
+    async with SocketClient(fish_gateway) as client:
         replies = await asyncio.gather(*(client.ask({"type": "fish", "text": "Same words.", "engine": "piper"})
                                          for _ in range(2)))
     paths = [r["data"]["fish"] for r in replies]
@@ -81,7 +59,7 @@ async def test_each_request_gets_its_own_file(fish_gateway):
 
 
 async def test_audio_data_can_be_turned_off_and_is_left_out_when_long(fish_gateway):
-    async with Client(fish_gateway) as client:
+    async with SocketClient(fish_gateway) as client:
         off = await client.ask({"type": "fish", "text": "No samples please.", "engine": "piper", "audio_data": False})
         long = await client.ask({"type": "fish", "engine": "piper",
                                  "text": "This text is long enough to take more than four seconds to say. " * 2})
@@ -92,7 +70,7 @@ async def test_audio_data_can_be_turned_off_and_is_left_out_when_long(fish_gatew
 
 async def test_save_a_reference_then_speak_with_it(fish_gateway, speech):
     path, text = speech[0]
-    async with Client(fish_gateway) as client:
+    async with SocketClient(fish_gateway) as client:
         saved = await client.ask({"type": "fish", "reference_audio": str(path), "reference_text": text})
         assert saved["status"] == "200", saved
         rid = saved["data"]["reference_id"]
@@ -112,7 +90,7 @@ async def test_save_a_reference_then_speak_with_it(fish_gateway, speech):
 
 
 async def test_saving_bad_audio_answers_status_error(fish_gateway, bad_media):
-    async with Client(fish_gateway) as client:
+    async with SocketClient(fish_gateway) as client:
         reply = await client.ask({"type": "fish", "reference_audio": str(bad_media["text"]), "reference_text": "hi"})
         outside = await client.ask({"type": "fish", "reference_audio": "/etc/passwd", "reference_text": "hi"})
     assert reply["status"] == "400" and reply["data"]["status"] == "error"
@@ -134,7 +112,7 @@ async def test_saving_bad_audio_answers_status_error(fish_gateway, bad_media):
     ({"type": "fish", "reference_audio": "a.wav"}, "400", "`reference_text` is missing"),
 ])
 async def test_bad_requests_get_clear_errors_and_the_server_stays_up(fish_gateway, payload, status, message):
-    async with Client(fish_gateway) as client:
+    async with SocketClient(fish_gateway) as client:
         reply = await client.ask(payload)
         assert reply["status"] == status, reply
         assert message in reply["data"]["error"], reply

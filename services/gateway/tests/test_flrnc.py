@@ -4,36 +4,13 @@ RapidOCR, as offline), one with a tiny Florence-2 loaded from a folder."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
-import socketio
 
-from conftest import SCENES, running_gateway, running_service
+from conftest import SCENES, SocketClient, running_gateway, running_service
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-class Client:
-    """An async socket.io client that sends a message and waits for the reply."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.replies: asyncio.Queue = asyncio.Queue()
-        self.sio.on("message", self.replies.put_nowait)
-
-    async def __aenter__(self):
-        await self.sio.connect(self.url, transports=["websocket"])
-        return self
-
-    async def __aexit__(self, *exc):
-        await self.sio.disconnect()
-
-    async def ask(self, payload, timeout: float = 120) -> dict:
-        await self.sio.emit("message", payload)
-        return await asyncio.wait_for(self.replies.get(), timeout)
 
 
 def squash(text: str) -> str:
@@ -60,7 +37,7 @@ def florence_gateway(service_env, log_dir, tiny_florence, tmp_path_factory):
 
 async def test_image_falls_back_to_ocr_and_says_so(ocr_gateway, vision_media):
     path = str(vision_media["text_png"])
-    async with Client(ocr_gateway) as client:
+    async with SocketClient(ocr_gateway) as client:
         reply = await client.ask({"type": "flrnc", "file": path, "id": "r1"})
     assert reply["status"] == "200"
     data = reply["data"]
@@ -72,7 +49,7 @@ async def test_image_falls_back_to_ocr_and_says_so(ocr_gateway, vision_media):
 
 
 async def test_video_is_always_a_list_of_scenes(ocr_gateway, vision_media):
-    async with Client(ocr_gateway) as client:
+    async with SocketClient(ocr_gateway) as client:
         many = await client.ask({"type": "flrnc", "file": str(vision_media["scenes"])})
         one = await client.ask({"type": "flrnc", "file": str(vision_media["one_scene"]), "ocr": True})
     assert many["status"] == "200"
@@ -88,7 +65,7 @@ async def test_video_is_always_a_list_of_scenes(ocr_gateway, vision_media):
 
 
 async def test_explicit_ocr_task_has_no_warning_and_regions_on_request(ocr_gateway, vision_media):
-    async with Client(ocr_gateway) as client:
+    async with SocketClient(ocr_gateway) as client:
         plain = await client.ask({"type": "flrnc", "file": str(vision_media["text_jpg"]), "task": "ocr"})
         regions = await client.ask({"type": "flrnc", "file": str(vision_media["text_jpg"]), "task": "OCR_WITH_REGION"})
     assert plain["status"] == "200" and "warning" not in plain["data"]
@@ -98,7 +75,7 @@ async def test_explicit_ocr_task_has_no_warning_and_regions_on_request(ocr_gatew
 
 
 async def test_caption_without_weights_is_a_clear_400(ocr_gateway, vision_media):
-    async with Client(ocr_gateway) as client:
+    async with SocketClient(ocr_gateway) as client:
         reply = await client.ask({"type": "flrnc", "file": str(vision_media["text_png"]), "task": "caption"})
     assert reply["status"] == "400"
     error = reply["data"]["transcribe_img"]["error"]
@@ -108,7 +85,7 @@ async def test_caption_without_weights_is_a_clear_400(ocr_gateway, vision_media)
 async def test_batch_answers_each_item_in_order(ocr_gateway, vision_media):
     items = [{"file": str(vision_media["text_jpg"]), "n": 1}, {"file": "/etc/passwd", "n": 2},
              {"file": str(vision_media["one_scene"]), "n": 3}, "not an object"]
-    async with Client(ocr_gateway) as client:
+    async with SocketClient(ocr_gateway) as client:
         reply = await client.ask({"type": "flrnc", "id": 5, "task": "ocr", "data": items})
     assert reply["status"] == "200" and reply["data"]["id"] == 5
     results = reply["data"]["data"]
@@ -138,7 +115,7 @@ def _bad_requests(media):
 
 
 async def test_bad_input_gets_a_clear_error_and_the_server_stays_up(ocr_gateway, vision_media):
-    async with Client(ocr_gateway) as client:
+    async with SocketClient(ocr_gateway) as client:
         for payload, status, message in _bad_requests(vision_media):
             reply = await client.ask({"type": "flrnc", **payload})
             assert reply["status"] == status, (payload, reply)
@@ -148,7 +125,7 @@ async def test_bad_input_gets_a_clear_error_and_the_server_stays_up(ocr_gateway,
 
 
 async def test_florence_captions_images_and_videos(florence_gateway, vision_media):
-    async with Client(florence_gateway) as client:
+    async with SocketClient(florence_gateway) as client:
         caption = await client.ask({"type": "flrnc", "file": str(vision_media["tiny"])})
         boxes = await client.ask({"type": "flrnc", "file": str(vision_media["tiny"]), "task": "od"})
         video = await client.ask({"type": "flrnc", "file": str(vision_media["scenes"]), "task": "caption"})

@@ -5,35 +5,15 @@ services/whisper/tests/test_engine.py."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 
 import pytest
 import socketio
 
+from conftest import SocketClient
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-class Client:
-    """An async socket.io client that sends a message and waits for the reply."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.replies: asyncio.Queue = asyncio.Queue()
-        self.sio.on("message", self.replies.put_nowait)
-
-    async def __aenter__(self):
-        await self.sio.connect(self.url, transports=["websocket"])
-        return self
-
-    async def __aexit__(self, *exc):
-        await self.sio.disconnect()
-
-    async def ask(self, payload, timeout: float = 120) -> dict:
-        await self.sio.emit("message", payload)
-        return await asyncio.wait_for(self.replies.get(), timeout)
 
 
 def test_seed_python_example_works_as_written(gateway_url, speech, wer):
@@ -62,7 +42,7 @@ def test_seed_python_example_works_as_written(gateway_url, speech, wer):
 
 async def test_reply_has_the_first_servers_exact_shape(gateway_url, speech):
     path, _ = speech[1]
-    async with Client(gateway_url) as client:
+    async with SocketClient(gateway_url) as client:
         reply = await client.ask({"file": str(path), "id": "req-7"})  # no type: whisp
     assert list(reply) == ["status", "data"]
     assert list(reply["data"]) == ["file", "id", "transcribe_audio"]
@@ -80,7 +60,7 @@ async def test_reply_has_the_first_servers_exact_shape(gateway_url, speech):
 async def test_batch_answers_each_item_in_order(gateway_url, speech, bad_media, wer):
     items = [{"file": str(speech[2][0]), "n": 1}, {"file": "/etc/passwd", "n": 2},
              {"file": str(speech[3][0]), "n": 3}, "not an object"]
-    async with Client(gateway_url) as client:
+    async with SocketClient(gateway_url) as client:
         reply = await client.ask({"type": "whisp", "id": 99, "data": items})
     assert reply["status"] == "200"
     assert reply["data"]["id"] == 99
@@ -94,7 +74,7 @@ async def test_batch_answers_each_item_in_order(gateway_url, speech, bad_media, 
 
 
 async def test_subtitles_on_request(gateway_url, speech):
-    async with Client(gateway_url) as client:
+    async with SocketClient(gateway_url) as client:
         reply = await client.ask({"type": "whisp", "file": str(speech[0][0]), "format": "srt", "language": "en"})
     assert reply["status"] == "200"
     assert reply["data"]["transcribe_audio"]["formatted"].startswith("1\n00:00:00,000 --> ")
@@ -119,7 +99,7 @@ def _bad_requests(bad_media):
 
 
 async def test_bad_input_gets_a_clear_error_and_the_server_stays_up(gateway_url, bad_media, speech, wer):
-    async with Client(gateway_url) as client:
+    async with SocketClient(gateway_url) as client:
         for payload, status, message in _bad_requests(bad_media):
             reply = await client.ask(payload)
             assert reply["status"] == status, (payload, reply)
@@ -139,7 +119,7 @@ async def test_bad_input_gets_a_clear_error_and_the_server_stays_up(gateway_url,
     ({"type": "whisp", "data": []}, "400", "empty list"),
 ])
 async def test_malformed_messages(gateway_url, speech, payload, status, message):
-    async with Client(gateway_url) as client:
+    async with SocketClient(gateway_url) as client:
         reply = await client.ask(payload)
         assert reply["status"] == status
         assert message in reply["data"]["error"]
@@ -148,7 +128,7 @@ async def test_malformed_messages(gateway_url, speech, payload, status, message)
 
 
 async def test_types_without_a_service_answer_503(gateway_url):
-    async with Client(gateway_url) as client:
+    async with SocketClient(gateway_url) as client:
         reply = await client.ask({"type": "fish", "text": "hello", "id": 1})
     assert reply["status"] == "503"
     assert reply["data"]["id"] == 1
