@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(PY) bench/whisper_overhead.py
 	$(PY) bench/tts_stream.py
 	$(PY) bench/dlp_throughput.py
+	$(PY) bench/florence_video.py
 
 clean-venv:
 	rm -rf $(VENV)
