@@ -121,9 +121,16 @@ def bad_media(media_dir, speech) -> dict[str, Path]:
     link = folder / "link.wav"
     if not link.exists():
         link.symlink_to(outside)
+    # A playlist inside the media folder whose segment is a file outside it:
+    # FFmpeg's hls demuxer would read it, past the media-root check.
+    secret_ts = media_dir.parent / "outside-secret.ts"
+    ffmpeg("-i", str(speech[0][0]), "-c:a", "aac", "-f", "mpegts", str(secret_ts))
+    playlist = folder / "playlist.m3u8"
+    playlist.write_text("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:5\n#EXTINF:5.0,\n"
+                        f"file://{secret_ts}\n#EXT-X-ENDLIST\n")
     return {"empty": empty, "text": text, "video": video, "truncated": truncated,
             "no_audio": silent_video, "outside": outside, "symlink": link,
-            "escape": folder / ".." / ".." / outside.name}
+            "escape": folder / ".." / ".." / outside.name, "playlist": playlist}
 
 
 def wait_for_health(address: str, timeout: float, proc: subprocess.Popen | None = None) -> None:

@@ -90,6 +90,7 @@ def _bad_requests(bad_media):
         ({"type": "whisp", "file": str(bad_media["text"])}, "400", "decoded"),
         ({"type": "whisp", "file": str(bad_media["truncated"])}, "400", "decoded"),
         ({"type": "whisp", "file": str(bad_media["no_audio"])}, "400", "no audio"),
+        ({"type": "whisp", "file": str(bad_media["playlist"])}, "400", "decoded"),
         ({"type": "whisp", "file": 42}, "400", "must be a string"),
         ({"type": "whisp", "file": ["a.mp3"]}, "400", "must be a string"),
         ({"type": "whisp"}, "400", "`file` is missing"),

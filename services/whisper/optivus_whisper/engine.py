@@ -4,7 +4,6 @@ lazily as the model produces them."""
 
 from __future__ import annotations
 
-import io
 import logging
 import threading
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ import av
 import numpy as np
 
 from optivus_common.errors import InvalidArgument, ResourceExhausted, Unavailable
+from optivus_common.safe_av import open_container
 
 from .config import WhisperSettings
 from .model_files import resolve_model
@@ -58,39 +58,59 @@ class AudioInfo:
     duration: float
 
 
-def _open_input(source: str | bytes):
-    return av.open(io.BytesIO(source) if isinstance(source, bytes) else source, metadata_errors="ignore")
+def _audio_duration(container, stream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return None
 
 
-def probe_duration(source: str | bytes) -> float | None:
-    """Duration of the first audio stream in seconds, or None when the
-    container does not say. Raises InvalidArgument for undecodable input."""
+def _frames(container):
+    """The first audio stream's frames, skipping frames FFmpeg cannot decode
+    (as faster-whisper does)."""
+    frames = container.decode(audio=0)
+    while True:
+        try:
+            frame = next(frames)
+        except StopIteration:
+            return
+        except av.error.InvalidDataError:
+            continue
+        yield frame
+
+
+def decode(source: str | bytes, max_seconds: float) -> np.ndarray:
+    """16 kHz mono float32 samples of the first audio stream. Opens only
+    plain containers (optivus_common.safe_av), refuses audio longer than
+    max_seconds before decoding it, and raises InvalidArgument for anything
+    that is not decodable audio."""
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    chunks: list[np.ndarray] = []
+    decoded = 0
     try:
-        with _open_input(source) as container:
+        with open_container(source) as container:
             if not container.streams.audio:
                 raise InvalidArgument("the media has no audio stream", reason="NO_AUDIO_STREAM")
-            stream = container.streams.audio[0]
-            if stream.duration is not None and stream.time_base is not None:
-                return float(stream.duration * stream.time_base)
-            if container.duration is not None:
-                return container.duration / av.time_base
-            return None
+            duration = _audio_duration(container, container.streams.audio[0])
+            if duration is not None and duration > max_seconds:
+                raise ResourceExhausted(
+                    f"the audio is {duration:.0f} s long; this server accepts at most {max_seconds:.0f} s",
+                    reason="AUDIO_TOO_LONG", duration_s=round(duration), limit_s=round(max_seconds))
+            for frame in _frames(container):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+                    decoded += chunks[-1].size
+                if decoded > max_seconds * SAMPLE_RATE:  # the container under-reported its duration
+                    raise ResourceExhausted(f"the audio is longer than {max_seconds:.0f} s", reason="AUDIO_TOO_LONG")
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
     except av.FFmpegError:
         raise InvalidArgument("the file is not audio or video that can be decoded",
                               reason="MEDIA_UNDECODABLE") from None
-
-
-def decode(source: str | bytes) -> np.ndarray:
-    from faster_whisper import decode_audio
-
-    try:
-        audio = decode_audio(io.BytesIO(source) if isinstance(source, bytes) else source,
-                             sampling_rate=SAMPLE_RATE)
-    except (av.FFmpegError, IndexError, ValueError):
-        raise InvalidArgument("the audio could not be decoded", reason="MEDIA_UNDECODABLE") from None
-    if audio.size == 0:
+    if not chunks:
         raise InvalidArgument("the media contains no audio samples", reason="NO_AUDIO")
-    return audio
+    return np.concatenate(chunks).astype(np.float32) / 32768.0
 
 
 class WhisperEngine:
@@ -159,14 +179,7 @@ class WhisperEngine:
         Blocking: call it from a worker thread."""
         self._require_loaded()
         self._check_options(options)
-        duration = probe_duration(source)
-        limit = self._settings.max_audio_seconds
-        if duration is not None and duration > limit:
-            raise ResourceExhausted(f"the audio is {duration:.0f} s long; this server accepts at most {limit:.0f} s",
-                                    reason="AUDIO_TOO_LONG", duration_s=round(duration), limit_s=round(limit))
-        audio = decode(source)
-        if audio.size / SAMPLE_RATE > limit:
-            raise ResourceExhausted(f"the audio is longer than {limit:.0f} s", reason="AUDIO_TOO_LONG")
+        audio = decode(source, self._settings.max_audio_seconds)
         yield from self.transcribe_array(audio, options, stop)
 
     def transcribe_array(self, audio: np.ndarray, options: Options,

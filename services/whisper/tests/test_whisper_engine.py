@@ -71,7 +71,7 @@ def test_stop_ends_the_stream_early(engine, speech_mp3):
 def test_bad_options_and_media(engine, bad_media, speech):
     with pytest.raises(InvalidArgument, match="unknown language"):
         list(engine.transcribe(str(speech[0][0]), Options(language="xx")))
-    for key in ("text", "truncated"):
+    for key in ("text", "truncated", "playlist"):
         with pytest.raises(InvalidArgument) as err:
             list(engine.transcribe(str(bad_media[key]), Options()))
         assert err.value.reason == "MEDIA_UNDECODABLE"

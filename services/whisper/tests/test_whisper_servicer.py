@@ -99,6 +99,7 @@ async def test_inline_content(stub, speech, wer):
     ("text", grpc.StatusCode.INVALID_ARGUMENT, "MEDIA_UNDECODABLE"),
     ("truncated", grpc.StatusCode.INVALID_ARGUMENT, "MEDIA_UNDECODABLE"),
     ("no_audio", grpc.StatusCode.INVALID_ARGUMENT, "NO_AUDIO_STREAM"),
+    ("playlist", grpc.StatusCode.INVALID_ARGUMENT, "MEDIA_UNDECODABLE"),
 ])
 async def test_bad_media_gets_a_code_and_reason(stub, bad_media, speech, key, code, reason):
     with pytest.raises(grpc.aio.AioRpcError) as err:
