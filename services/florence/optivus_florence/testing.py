@@ -167,3 +167,16 @@ def scene_video(path: Path, scenes: list[tuple[float, str, str]], size: tuple[in
     for i in range(len(scenes)):
         path.with_name(f"{path.stem}.scene{i}.png").unlink()
     return path
+
+
+def escaping_playlist(playlist: Path, outside: Path) -> Path:
+    """An HLS playlist at `playlist` whose one segment is a real video in
+    `outside`, named by an absolute file:// URL: FFmpeg's HLS demuxer
+    would read it from anywhere. Returns the segment's path."""
+    outside.mkdir(parents=True, exist_ok=True)
+    segment = outside / "secret.ts"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=2", "-c:v", "libx264",
+           "-pix_fmt", "yuv420p", "-f", "mpegts", str(segment))
+    playlist.write_text("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:3\n#EXTINF:3.0,\n"
+                        f"file://{segment.resolve()}\n#EXT-X-ENDLIST\n")
+    return segment

@@ -7,7 +7,6 @@ neither stall nor loop the reader."""
 from __future__ import annotations
 
 import contextlib
-import io
 import math
 import threading
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ import av
 from PIL import Image
 
 from optivus_common.errors import InvalidArgument, ResourceExhausted
+from optivus_common.safe_av import open_container
 
 from .images import check_pixels
 
@@ -67,9 +67,11 @@ def _positive(value) -> float | None:
 
 @contextlib.contextmanager
 def open_video(source: str | bytes, max_pixels: int, max_seconds: float):
-    """Yields (container, stream, VideoInfo) for the first video stream."""
+    """Yields (container, stream, VideoInfo) for the first video stream.
+    Only plain container demuxers are allowed: a playlist (HLS, ffconcat)
+    would open the files it names, outside the media roots."""
     try:
-        container = av.open(io.BytesIO(source) if isinstance(source, bytes) else source, metadata_errors="ignore")
+        container = open_container(source)
     except av.FFmpegError:
         raise undecodable() from None
     with container:

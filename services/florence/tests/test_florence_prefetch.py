@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -48,13 +47,17 @@ def test_closing_stops_a_producer_that_is_ahead():
 def test_a_set_stop_ends_a_blocking_get():
     stop = threading.Event()
 
-    def slow(inner_stop):
-        while not inner_stop.is_set():
-            time.sleep(0.05)
+    def silent(inner_stop):
+        inner_stop.wait()  # produces nothing until the Prefetcher closes
         yield from ()
 
-    with Prefetcher(slow, ahead=1) as items:
-        threading.Timer(0.2, stop.set).start()
-        started = time.monotonic()
-        assert items.get(stop=stop) is None
-        assert time.monotonic() - started < 2 and not items.exhausted
+    with Prefetcher(silent, ahead=1) as items:
+        got = []
+        getter = threading.Thread(target=lambda: got.append(items.get(stop=stop)), daemon=True)
+        getter.start()
+        getter.join(timeout=0.3)
+        assert getter.is_alive() and got == []  # nothing to get: it blocks
+        stop.set()
+        getter.join(timeout=30)  # a hang guard, not a speed goal
+        assert not getter.is_alive(), "hung: a set stop did not end get()"
+        assert got == [None] and not items.exhausted

@@ -17,7 +17,7 @@ from optivus_common.server import start_server
 from optivus_florence.config import FlorenceSettings
 from optivus_florence.engine import VisionEngine
 from optivus_florence.server import DOMAIN, registration
-from optivus_florence.testing import TINY_PHRASE
+from optivus_florence.testing import TINY_PHRASE, escaping_playlist
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -184,3 +184,15 @@ async def test_bad_media_then_the_server_still_answers(ocr, vision_media, name, 
     assert err.value.code() == code and error_info(err.value).reason == reason
     ok = await ocr.DescribeImage(pb.DescribeImageRequest(image=ref(vision_media["text_jpg"])))
     assert squash(ok.result.text) == "OPENDAILY"
+
+
+async def test_hls_playlist_naming_a_video_outside_the_media_root_is_refused(ocr, media_dir, tmp_path):
+    playlist = media_dir / "playlists" / f"{tmp_path.name}.m3u8"
+    playlist.parent.mkdir(exist_ok=True)
+    escaping_playlist(playlist, tmp_path / "outside")
+    scenes = []
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        async for response in ocr.DescribeVideo(pb.DescribeVideoRequest(video=ref(playlist))):
+            scenes.append(response)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and error_info(err.value).reason == "MEDIA_UNDECODABLE"
+    assert scenes == []

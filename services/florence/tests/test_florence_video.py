@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import subprocess
 import threading
-import time
 
+import av
 import pytest
 
 from conftest import SCENES
 from optivus_common.errors import InvalidArgument, ResourceExhausted
 from optivus_florence.config import FlorenceSettings
 from optivus_florence.engine import VisionEngine
+from optivus_florence import video_pipeline
 from optivus_florence.results import Engine, Task
+from optivus_florence.testing import escaping_playlist
 from optivus_florence.video import Counters, open_video, sample_frames
 from optivus_florence.video_pipeline import SceneResult, VideoOptions, VideoSummary, describe_video
 
@@ -82,9 +84,17 @@ def test_raw_h264_without_timestamps_or_duration_ends(ocr_engine, vision_media, 
                     "-bsf:v", "h264_mp4toannexb", "-f", "h264", str(raw)], check=True)
     with open_video(str(raw), 10**8, 3600) as (_, stream, info):
         assert info.duration is None
-    started = time.monotonic()
-    scenes, summary = run(ocr_engine, str(raw))
-    assert time.monotonic() - started < 60
+    stop, outcome = threading.Event(), {}
+
+    def describe():
+        *outcome["scenes"], outcome["summary"] = describe_video(ocr_engine, str(raw), VideoOptions(), stop)
+
+    worker = threading.Thread(target=describe, daemon=True)
+    worker.start()
+    worker.join(timeout=600)  # a hang guard, not a speed goal: the video is 12.7 s long
+    stop.set()  # ends a hung decode
+    assert not worker.is_alive(), "hung: decoding a stream without timestamps never ended"
+    scenes, summary = outcome["scenes"], outcome["summary"]
     assert len(scenes) == 3 and summary.decoded_frames == round(12.7 * 25)
 
 
@@ -112,6 +122,31 @@ def test_files_that_are_not_video(ocr_engine, vision_media, name, reason):
     with pytest.raises(InvalidArgument) as err:
         run(ocr_engine, str(vision_media[name]))
     assert err.value.reason == reason
+
+
+def test_hls_playlist_naming_a_video_outside_the_media_root_is_refused(ocr_engine, media_dir, tmp_path,
+                                                                        monkeypatch):
+    playlist = media_dir / "playlists" / f"{tmp_path.name}.m3u8"
+    playlist.parent.mkdir(exist_ok=True)
+    secret = escaping_playlist(playlist, tmp_path / "outside")
+    assert not secret.resolve().is_relative_to(media_dir.resolve())
+    # A real escape: FFmpeg without limits decodes the outside video through the playlist.
+    with av.open(str(playlist)) as unlimited:
+        assert unlimited.format.name == "hls" and any(True for _ in unlimited.decode(video=0))
+
+    decoders = []
+    real_sample_frames = video_pipeline.sample_frames
+
+    def spy(*args, **kwargs):
+        decoders.append(args)
+        return real_sample_frames(*args, **kwargs)
+
+    monkeypatch.setattr(video_pipeline, "sample_frames", spy)
+    for source in (str(playlist), playlist.read_bytes()):
+        with pytest.raises(InvalidArgument) as err:
+            run(ocr_engine, source)
+        assert err.value.reason == "MEDIA_UNDECODABLE"
+    assert decoders == []  # refused at open: not one frame of the outside file was decoded
 
 
 def test_frame_size_and_length_limits(media_dir, model_cache, vision_media):
