@@ -5,25 +5,57 @@ from __future__ import annotations
 
 import io
 import struct
+from typing import NoReturn
 
 import numpy as np
 
 from optivus_common.errors import InvalidArgument
 
 MIN_REFERENCE_SECONDS = 0.5
+MAX_SAMPLE_RATE = 192_000
+MAX_CHANNELS = 8
+_BLOCK_FRAMES = 1 << 16
 
 
-def decode(data: bytes) -> tuple[np.ndarray, int]:
+def decode(data: bytes, max_seconds: float | None = None) -> tuple[np.ndarray, int]:
     """Mono float32 samples and their rate. Raises InvalidArgument for
-    anything libsndfile cannot read (wav, flac, ogg, mp3)."""
+    anything libsndfile cannot read (wav, flac, ogg, mp3). With max_seconds,
+    audio whose header says it is longer is refused before any decoding, and
+    at most that many seconds are ever decoded (in blocks, mixed to mono as
+    they come), so memory stays bounded whatever the header claims."""
     import soundfile as sf
 
     try:
-        samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+        with sf.SoundFile(io.BytesIO(data)) as f:
+            rate, channels = int(f.samplerate), int(f.channels)
+            if not 0 < rate <= MAX_SAMPLE_RATE or not 0 < channels <= MAX_CHANNELS:
+                raise InvalidArgument(f"the reference audio has {channels} channels at {rate} Hz; at most "
+                                      f"{MAX_CHANNELS} channels and {MAX_SAMPLE_RATE} Hz are accepted",
+                                      reason="REFERENCE_UNSUPPORTED")
+            limit = None if max_seconds is None else int(max_seconds * rate)
+            if limit is not None and f.frames > limit:
+                _too_long(f.frames / rate, max_seconds)
+            blocks, remaining = [], (1 << 62 if limit is None else limit + 1)
+            while remaining > 0:
+                block = f.read(min(_BLOCK_FRAMES, remaining), dtype="float32", always_2d=True)
+                if not len(block):
+                    break
+                blocks.append(block.mean(axis=1, dtype=np.float32))
+                remaining -= len(block)
+    except InvalidArgument:
+        raise
     except Exception:  # noqa: BLE001 - soundfile raises several types for bad input
         raise InvalidArgument("the reference audio could not be decoded (use WAV, FLAC, OGG or MP3)",
                               reason="REFERENCE_UNDECODABLE") from None
-    return np.ascontiguousarray(samples.mean(axis=1), dtype=np.float32), int(rate)
+    samples = np.ascontiguousarray(np.concatenate(blocks) if blocks else np.zeros(0), dtype=np.float32)
+    if limit is not None and samples.size > limit:  # the header understated the length
+        _too_long(samples.size / rate, max_seconds)
+    return samples, rate
+
+
+def _too_long(seconds: float, max_seconds: float) -> NoReturn:
+    raise InvalidArgument(f"the reference audio is {seconds:.0f} s long; at most {max_seconds:.0f} s is accepted",
+                          reason="REFERENCE_TOO_LONG")
 
 
 def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
@@ -64,12 +96,9 @@ def reference_clip(data: bytes, max_seconds: float) -> tuple[bytes, float]:
     own rate) with its duration."""
     if not data:
         raise InvalidArgument("the reference audio is empty", reason="REFERENCE_EMPTY")
-    samples, rate = decode(data)
-    duration = samples.size / rate if rate else 0.0
+    samples, rate = decode(data, max_seconds)
+    duration = samples.size / rate
     if duration < MIN_REFERENCE_SECONDS:
         raise InvalidArgument(f"the reference audio is {duration:.2f} s long; at least "
                               f"{MIN_REFERENCE_SECONDS} s is needed", reason="REFERENCE_TOO_SHORT")
-    if duration > max_seconds:
-        raise InvalidArgument(f"the reference audio is {duration:.0f} s long; at most {max_seconds:.0f} s is accepted",
-                              reason="REFERENCE_TOO_LONG")
     return wav_bytes(samples, rate), duration

@@ -39,5 +39,8 @@ class FishSettings(CommonSettings):
     # Syntheses that run at once (one Fish model serves them in turn).
     concurrency: int = Field(1, ge=1, validation_alias="OPTIVUS_FISH_CONCURRENCY")
     max_reference_seconds: float = Field(60.0, gt=0, validation_alias="OPTIVUS_FISH_MAX_REFERENCE_SECONDS")
+    # Larger reference files (a path, blob or inline bytes) are refused
+    # before they are read into memory.
+    max_reference_mb: float = Field(64.0, gt=0, validation_alias="OPTIVUS_FISH_MAX_REFERENCE_MB")
     # Encoded references kept in memory (saved and inline).
     reference_cache_size: int = Field(32, ge=0, validation_alias="OPTIVUS_FISH_REFERENCE_CACHE")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 from optivus.media.v1 import media_ref_pb2
 from optivus.tts.v1 import tts_service_pb2 as pb
@@ -29,6 +31,17 @@ log = logging.getLogger(__name__)
 MAX_INLINE_REFERENCES = 8
 
 
+def _read_at_most(path: Path, cap: int) -> tuple[int, bytes]:
+    """(size, bytes): nothing is read when the file is over `cap` bytes, and
+    never more than cap + 1 bytes, even if the file grows meanwhile."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > cap:
+            return size, b""
+        data = f.read(cap + 1)
+    return max(size, len(data)), data
+
+
 class TtsServicer(pb_grpc.TtsServiceServicer):
     def __init__(self, engines: Engines, references: ReferenceStore, media: MediaResolver,
                  settings: FishSettings) -> None:
@@ -39,10 +52,17 @@ class TtsServicer(pb_grpc.TtsServiceServicer):
         self._slots = asyncio.Semaphore(settings.concurrency)
 
     async def _read(self, ref: media_ref_pb2.MediaRef) -> bytes:
+        cap = int(self._settings.max_reference_mb * 1024 * 1024)
         async with self._media.open(ref, "reference audio") as media:
             if media.content is not None:
-                return media.content
-            return await asyncio.to_thread(media.path.read_bytes)
+                size = len(media.content)
+                data = media.content if size <= cap else b""
+            else:
+                size, data = await asyncio.to_thread(_read_at_most, media.path, cap)
+        if size > cap:
+            raise InvalidArgument(f"the reference audio is {size / 1048576:.1f} MB; at most "
+                                  f"{self._settings.max_reference_mb:g} MB is accepted", reason="REFERENCE_TOO_LARGE")
+        return data
 
     async def _clips(self, request: pb.SynthesizeRequest) -> list[ReferenceClip]:
         if request.reference_id and len(request.references):

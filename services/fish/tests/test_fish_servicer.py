@@ -232,6 +232,31 @@ async def test_bad_reference_audio(stub, audio, text, reason):
         reference=pb.ReferenceAudio(audio=audio, text=text))), code, reason)
 
 
+async def test_huge_reference_file_is_refused_before_it_is_read(stub, fish_settings, monkeypatch):
+    """A 3 GB (sparse) WAV under the media folder: refused from its size, and
+    nothing is decoded."""
+    from optivus_fish import audio as fish_audio
+
+    decoded = []
+    monkeypatch.setattr(fish_audio, "decode", lambda *a, **k: decoded.append(1))
+    big = fish_settings.data_dir / "huge-reference.wav"
+    size = 3 << 30
+    with open(big, "wb") as f:
+        f.write(fish_audio.wav_header(16000, size - 44))
+        f.truncate(size)
+    try:
+        err = await expect_error(lambda: stub.AddReference(pb.AddReferenceRequest(reference=pb.ReferenceAudio(
+            audio=media_ref_pb2.MediaRef(path=str(big)), text="hello"))),
+            grpc.StatusCode.INVALID_ARGUMENT, "REFERENCE_TOO_LARGE")
+        assert f"at most {fish_settings.max_reference_mb:g} MB" in err.details()
+        ref = pb.ReferenceAudio(audio=media_ref_pb2.MediaRef(path=str(big)), text="hello")
+        await expect_error(lambda: stub.Synthesize(fish("Hi.", references=[ref])),
+                           grpc.StatusCode.INVALID_ARGUMENT, "REFERENCE_TOO_LARGE")
+    finally:
+        big.unlink()
+    assert decoded == []
+
+
 async def test_reference_without_text_is_refused(stub, speech):
     await expect_error(lambda: stub.AddReference(pb.AddReferenceRequest(reference=pb.ReferenceAudio(
         audio=media_ref_pb2.MediaRef(path=str(speech[0][0])), text="  "))),

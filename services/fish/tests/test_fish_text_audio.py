@@ -84,3 +84,42 @@ def test_reference_ids_must_have_the_servers_form(bad):
 
 def test_a_server_id_passes():
     assert check_id("0123456789abcdef" * 2) == "0123456789abcdef" * 2
+
+
+def test_over_long_reference_is_refused_from_its_header_without_decoding():
+    """120 s of 16 kHz PCM16 (3.8 MB) against a 60 s limit: decoding it
+    would allocate 7.7 MB of float32; the refusal allocates almost nothing."""
+    import tracemalloc
+
+    rate = 16000
+    data = audio.wav_header(rate, rate * 120 * 2) + bytes(rate * 120 * 2)
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidArgument) as err:
+            audio.reference_clip(data, 60)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert err.value.reason == "REFERENCE_TOO_LONG" and "120 s" in err.value.message
+    assert peak < 1_000_000, f"{peak} bytes allocated to refuse it"
+
+
+def test_decoding_stops_at_the_limit_whatever_the_length():
+    rate = 8000
+    data = audio.wav_bytes(np.zeros(rate * 10, np.float32), rate)
+    samples, got = audio.decode(data)
+    assert got == rate and samples.size == rate * 10
+    with pytest.raises(InvalidArgument) as err:
+        audio.decode(data, 9.5)
+    assert err.value.reason == "REFERENCE_TOO_LONG"
+
+
+@pytest.mark.parametrize("channels, rate", [(16, 16000), (1, 384000)])
+def test_odd_channel_counts_and_rates_are_refused(channels, rate):
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(channels), w.setsampwidth(2), w.setframerate(rate)
+        w.writeframes(b"\0\0" * channels * rate)
+    with pytest.raises(InvalidArgument) as err:
+        audio.reference_clip(buf.getvalue(), 60)
+    assert err.value.reason == "REFERENCE_UNSUPPORTED"
