@@ -67,43 +67,63 @@ class ReferenceStore:
         ref = Reference(secrets.token_hex(16), display_name, text, round(duration, 3),
                         datetime.now(timezone.utc).isoformat())
         meta = json.dumps(asdict(ref)).encode()
-        self.root.mkdir(parents=True, exist_ok=True)
-        staging = self.root / f".staging-{ref.reference_id}"
-        staging.mkdir()
-        (staging / "audio.wav").write_bytes(wav)
-        (staging / "meta.json").write_bytes(meta)
-        staging.rename(self._folder(ref.reference_id))
+        await asyncio.to_thread(self._write, ref.reference_id, wav, meta)
         if self._blobs is not None:
             wav_key, meta_key = self._blob_keys(ref.reference_id)
             await self._blobs.put_bytes(wav, wav_key)
             await self._blobs.put_bytes(meta, meta_key)
         return ref
 
+    # Blocking file work, run in a thread by the async methods.
+    def _write(self, reference_id: str, wav: bytes, meta: bytes) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = self.root / f".staging-{reference_id}"
+        staging.mkdir()
+        (staging / "audio.wav").write_bytes(wav)
+        (staging / "meta.json").write_bytes(meta)
+        staging.rename(self._folder(reference_id))
+
+    def _read(self, reference_id: str) -> tuple[Reference, bytes] | None:
+        folder = self._folder(reference_id)
+        try:
+            meta = json.loads((folder / "meta.json").read_text())
+            return Reference(**meta), (folder / "audio.wav").read_bytes()
+        except FileNotFoundError:  # never saved here, or deleted meanwhile
+            return None
+
+    def _remove(self, reference_id: str) -> bool:
+        folder = self._folder(reference_id)
+        if not folder.is_dir():
+            return False
+        shutil.rmtree(folder, ignore_errors=True)
+        return True
+
     async def _fetch_from_blobs(self, reference_id: str) -> bool:
         if self._blobs is None:
             return False
         wav_key, meta_key = self._blob_keys(reference_id)
         staging = self.root / f".fetch-{reference_id}-{secrets.token_hex(4)}"
-        staging.mkdir(parents=True)
+        await asyncio.to_thread(staging.mkdir, parents=True)
         try:
             await self._blobs.get_to_file(wav_key, staging / "audio.wav")
             await self._blobs.get_to_file(meta_key, staging / "meta.json")
             try:
-                staging.rename(self._folder(reference_id))
+                await asyncio.to_thread(staging.rename, self._folder(reference_id))
             except OSError:  # fetched at the same time by another request
                 pass
             return True
         except NotFound:
             return False
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            await asyncio.to_thread(shutil.rmtree, staging, ignore_errors=True)
 
     async def get(self, reference_id: str) -> tuple[Reference, bytes]:
-        folder = self._folder(reference_id)
-        if not folder.is_dir() and not await self._fetch_from_blobs(reference_id):
+        found = await asyncio.to_thread(self._read, reference_id)
+        if found is None and await self._fetch_from_blobs(reference_id):
+            found = await asyncio.to_thread(self._read, reference_id)
+        if found is None:
             raise NotFound(f"no reference with id {reference_id}", reason="REFERENCE_NOT_FOUND")
-        meta = json.loads((folder / "meta.json").read_text())
-        return Reference(**meta), (folder / "audio.wav").read_bytes()
+        return found
 
     def list(self) -> list[Reference]:
         if not self.root.is_dir():
@@ -116,10 +136,10 @@ class ReferenceStore:
         return sorted(refs, key=lambda r: r.create_time)
 
     async def delete(self, reference_id: str) -> None:
-        folder = self._folder(reference_id)
-        if not folder.is_dir() and not await self._fetch_from_blobs(reference_id):
-            raise NotFound(f"no reference with id {reference_id}", reason="REFERENCE_NOT_FOUND")
-        shutil.rmtree(folder, ignore_errors=True)
+        if not await asyncio.to_thread(self._remove, reference_id):
+            if not await self._fetch_from_blobs(reference_id):
+                raise NotFound(f"no reference with id {reference_id}", reason="REFERENCE_NOT_FOUND")
+            await asyncio.to_thread(self._remove, reference_id)
         if self._blobs is not None:
             for key in self._blob_keys(reference_id):
                 await self._blobs.delete(key)
