@@ -25,5 +25,6 @@ class GatewaySettings(CommonSettings):
     # Largest socket.io message accepted, in MB.
     max_message_mb: int = Field(16, ge=1, validation_alias="OPTIVUS_GATEWAY_MAX_MESSAGE_MB")
     # `fish` replies carry the samples (audio_data) up to this many seconds
-    # of audio; longer audio is only in the WAV named by `fish`.
-    fish_audio_data_max_s: float = Field(60.0, ge=0, validation_alias="OPTIVUS_GATEWAY_FISH_AUDIO_DATA_MAX_S")
+    # of audio; longer audio is only in the WAV named by `fish`. 15 s at
+    # 44.1 kHz is already 660k floats (about 5 MB of JSON) in one message.
+    fish_audio_data_max_s: float = Field(15.0, ge=0, validation_alias="OPTIVUS_GATEWAY_FISH_AUDIO_DATA_MAX_S")

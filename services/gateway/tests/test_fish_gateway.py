@@ -20,13 +20,18 @@ AUDIO_DATA_MAX_S = 4.0
 
 
 @pytest.fixture(scope="module")
-def fish_gateway(service_env, log_dir, tmp_path_factory):
+def fish_address(service_env, log_dir, tmp_path_factory):
     tiny = build(tmp_path_factory.mktemp("fish-gw") / "tiny-openaudio-s1")
     env = {**service_env, "AI_FISH_MODEL": str(tiny), "OPTIVUS_FISH_MAX_NEW_TOKENS": "30"}
     with running_service("fish", env, log_dir, 300) as address:
-        gateway_env = {**service_env, "OPTIVUS_GATEWAY_FISH_AUDIO_DATA_MAX_S": str(AUDIO_DATA_MAX_S)}
-        with running_gateway(gateway_env, {"fish": address}, log_dir) as url:
-            yield url
+        yield address
+
+
+@pytest.fixture(scope="module")
+def fish_gateway(fish_address, service_env, log_dir):
+    gateway_env = {**service_env, "OPTIVUS_GATEWAY_FISH_AUDIO_DATA_MAX_S": str(AUDIO_DATA_MAX_S)}
+    with running_gateway(gateway_env, {"fish": fish_address}, log_dir) as url:
+        yield url
 
 
 def wav_samples(path: str) -> tuple[np.ndarray, int]:
@@ -46,6 +51,7 @@ async def test_piper_speech_reply_in_the_seed_envelope(fish_gateway, service_env
     assert rate == data["sample_rate"] == 22050
     assert isinstance(data["audio_data"], list) and all(isinstance(x, float) for x in data["audio_data"][:50])
     assert np.allclose(np.array(data["audio_data"], np.float32), samples, atol=1e-4)
+    assert all(round(x, 4) == x for x in data["audio_data"])  # 4 decimals keep the JSON small
     assert data["duration"] == pytest.approx(samples.size / rate, abs=1e-3)
     json.dumps(reply)
 
@@ -107,6 +113,11 @@ async def test_saving_bad_audio_answers_status_error(fish_gateway, bad_media):
     ({"type": "fish", "text": "hi", "temperature": "hot"}, "400", "`temperature` must be a number"),
     ({"type": "fish", "text": "hi", "temperature": 5.0}, "400", "temperature must be between"),
     ({"type": "fish", "text": "hi", "max_new_tokens": 2.5}, "400", "whole number"),
+    ({"type": "fish", "text": "hi", "seed": 2**70}, "400", "`seed` must be a whole number from"),
+    ({"type": "fish", "text": "hi", "seed": -2**64}, "400", "`seed` must be a whole number from"),
+    ({"type": "fish", "text": "hi", "max_new_tokens": 2**31}, "400", "`max_new_tokens` must be a whole number"),
+    ({"type": "fish", "text": "hi", "chunk_length": -2**40}, "400", "`chunk_length` must be a whole number"),
+    ({"type": "fish", "text": "hi", "top_p": float("nan")}, "400", "`top_p` must be a finite number"),
     ({"type": "fish", "text": "hi", "engine": "espeak"}, "400", "`engine` must be"),
     ({"type": "fish", "text": "hi", "references": "nope"}, "400", "`references` must be a list"),
     ({"type": "fish", "reference_audio": "a.wav"}, "400", "`reference_text` is missing"),
@@ -118,3 +129,33 @@ async def test_bad_requests_get_clear_errors_and_the_server_stays_up(fish_gatewa
         assert message in reply["data"]["error"], reply
         ok = await client.ask({"type": "fish", "text": "Still up.", "engine": "piper", "audio_data": False})
         assert ok["status"] == "200"
+
+
+async def test_audio_data_is_built_off_the_event_loop(fish_address, monkeypatch):
+    """The handler in this process against the real fish service: the float
+    list (hundreds of thousands of objects for long audio) is made in a
+    worker thread, so other clients' messages keep flowing meanwhile."""
+    import threading
+
+    from optivus_gateway.backends import Backends
+    from optivus_gateway.config import GatewaySettings
+    from optivus_gateway.handlers import Context
+    from optivus_gateway.handlers import fish as fish_handler
+
+    assert GatewaySettings.model_fields["fish_audio_data_max_s"].default <= 15
+    loop_thread, built_on = threading.current_thread(), []
+    real = fish_handler._float_list
+
+    def watched(samples):
+        built_on.append(threading.current_thread() is loop_thread)
+        return real(samples)
+    monkeypatch.setattr(fish_handler, "_float_list", watched)
+    settings = GatewaySettings(fish_addr=fish_address)
+    backends = Backends(settings)
+    try:
+        reply = await fish_handler.handle({"type": "fish", "text": "Off the loop.", "engine": "piper"},
+                                          Context("sid", backends, settings, None))
+    finally:
+        await backends.close()
+    assert reply["status"] == "200", reply
+    assert built_on == [False] and len(reply["data"]["audio_data"]) > 1000

@@ -8,14 +8,16 @@ bytes) + `reference_text` to save a reference first; optional
 `audio_data` (false: leave the samples out).
 
 Reply data: `fish` = path of the WAV under FS_PATH (a unique name),
-`audio_data` = the samples as floats in [-1, 1] (left out above
-OPTIVUS_GATEWAY_FISH_AUDIO_DATA_MAX_S), `sample_rate`, `duration`,
+`audio_data` = the samples as floats in [-1, 1], 4 decimals (left out
+above OPTIVUS_GATEWAY_FISH_AUDIO_DATA_MAX_S), `sample_rate`, `duration`,
 `engine`, `model`; when saving: `reference_id`, `status` ("success" or
 "error") and `message`."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 
 import numpy as np
 
@@ -31,7 +33,11 @@ log = logging.getLogger(__name__)
 _ENGINES = {"auto": pb.TTS_ENGINE_UNSPECIFIED, "fish": pb.TTS_ENGINE_FISH, "piper": pb.TTS_ENGINE_PIPER}
 _ENGINE_NAMES = {pb.TTS_ENGINE_FISH: "fish", pb.TTS_ENGINE_PIPER: "piper"}
 _FLOAT_PARAMS = ("temperature", "top_p", "repetition_penalty")
-_INT_PARAMS = ("max_new_tokens", "chunk_length", "seed")
+# What the proto's int32 / int64 fields hold; the service checks the useful ranges.
+_INT32, _INT64 = (-(1 << 31), (1 << 31) - 1), (-(1 << 63), (1 << 63) - 1)
+_INT_PARAMS = {"max_new_tokens": _INT32, "chunk_length": _INT32, "seed": _INT64}
+# audio_data floats keep 4 decimals: a third of the JSON of full float reprs.
+_AUDIO_DATA_DECIMALS = 4
 
 
 def _field(request: dict, key: str, kinds: tuple[type, ...], what: str):
@@ -57,9 +63,17 @@ def _params(request: dict) -> pb.SynthesisParams:
     params = pb.SynthesisParams()
     for key in _FLOAT_PARAMS:
         if (value := _field(request, key, (int, float), "a number")) is not None:
-            setattr(params, key, float(value))
-    for key in _INT_PARAMS:
+            try:
+                number = float(value)
+            except OverflowError:
+                number = math.inf
+            if not math.isfinite(number):
+                raise RequestError(f"`{key}` must be a finite number")
+            setattr(params, key, number)
+    for key, (low, high) in _INT_PARAMS.items():
         if (value := _field(request, key, (int,), "a whole number")) is not None:
+            if not low <= value <= high:
+                raise RequestError(f"`{key}` must be a whole number from {low} to {high}")
             setattr(params, key, value)
     return params
 
@@ -130,11 +144,17 @@ async def synthesize(request: dict, ctx: Context, reference_id: str | None) -> d
     limit = ctx.settings.fish_audio_data_max_s
     if want_samples is not False:
         if seconds <= limit:
-            reply["audio_data"] = (samples.astype(np.float32) / 32767.0).tolist()
+            # Hundreds of thousands of Python floats: built in a thread, off the event loop.
+            reply["audio_data"] = await asyncio.to_thread(_float_list, samples)
         else:
             reply["audio_data_omitted"] = (f"the audio is {seconds:.1f} s long, over this server's "
                                            f"{limit:g} s limit for audio_data: read the WAV at `fish`")
     return reply
+
+
+def _float_list(samples: np.ndarray) -> list[float]:
+    """PCM16 as the seed's list of floats in [-1, 1]."""
+    return np.round(samples.astype(np.float64) / 32767.0, _AUDIO_DATA_DECIMALS).tolist()
 
 
 def _echo(request: dict) -> dict:
