@@ -22,14 +22,30 @@ SCHEMES = ("http", "https")
 MAX_URL_LENGTH = 4096
 
 
+# IPv6 ranges whose last 32 bits are an IPv4 address: NAT64 (RFC 6052),
+# IPv4-compatible (deprecated, RFC 4291) and IPv4-translated (SIIT, RFC 2765).
+_LOW_32_EMBEDS = tuple(ipaddress.IPv6Network(n) for n in ("64:ff9b::/96", "::/96", "::ffff:0:0:0/96"))
+# Not global, though Python 3.11 says they are: local-use NAT64 (RFC 8215),
+# where the IPv4 address may sit at several places.
+_NOT_GLOBAL = (ipaddress.IPv6Network("64:ff9b:1::/48"),)
+
+
 def _unwrap(ip: Address) -> Address:
-    """The IPv4 address inside an IPv4-mapped or NAT64 IPv6 address."""
+    """The IPv4 address an IPv6 address stands for: IPv4-mapped,
+    IPv4-compatible, IPv4-translated, NAT64 and 6to4 (2002::/16) forms."""
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
             return ip.ipv4_mapped
-        if ip in ipaddress.IPv6Network("64:ff9b::/96"):
+        if ip.sixtofour is not None:
+            return ip.sixtofour
+        if any(ip in net for net in _LOW_32_EMBEDS):
             return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return ip
+
+
+def _public(ip: Address) -> bool:
+    return ip.is_global and not ip.is_multicast and not any(ip in net for net in _NOT_GLOBAL
+                                                            if net.version == ip.version)
 
 
 class AddressPolicy:
@@ -42,7 +58,7 @@ class AddressPolicy:
         inner = _unwrap(ip)
         if any(ip in net or inner in net for net in self._allowed):
             return True
-        return inner.is_global and not inner.is_multicast and ip.is_global and not ip.is_multicast
+        return _public(inner) and _public(ip)
 
     def resolve(self, host: str, port: int) -> list[tuple]:
         """getaddrinfo results for host:port whose address this policy

@@ -29,6 +29,30 @@ def test_only_public_unicast_addresses_pass_by_default(address, allowed):
     assert AddressPolicy().allows(address) is allowed
 
 
+@pytest.mark.parametrize("address, allowed", [
+    # 6to4 (2002::/16): the IPv4 address is bits 16-47
+    ("2002:7f00:1::", False), ("2002:a9fe:a9fe::", False), ("2002:a00:1::1", False), ("2002:c0a8:1::", False),
+    ("2002:5db8:d822::1", True),
+    # IPv4-compatible (::/96, deprecated)
+    ("::127.0.0.1", False), ("::169.254.169.254", False), ("::10.0.0.1", False), ("::93.184.216.34", True),
+    # IPv4-translated (::ffff:0:0:0/96, SIIT)
+    ("::ffff:0:7f00:1", False), ("::ffff:0:a9fe:a9fe", False), ("::ffff:0:c0a8:101", False),
+    ("::ffff:0:5db8:d822", True),
+    # NAT64: well-known prefix unwrapped, local-use prefix refused whatever it embeds
+    ("64:ff9b::a9fe:a9fe", False), ("64:ff9b::5db8:d822", True),
+    ("64:ff9b:1::7f00:1", False), ("64:ff9b:1:5db8:d8:2200::", False),
+])
+def test_ipv4_embedded_in_ipv6_is_checked_as_ipv4(address, allowed):
+    assert AddressPolicy().allows(address) is allowed
+
+
+def test_allowed_networks_match_the_embedded_ipv4_address():
+    policy = AddressPolicy([ipaddress.ip_network("127.0.0.1/32")])
+    for address in ("2002:7f00:1::", "::127.0.0.1", "::ffff:0:7f00:1", "64:ff9b::7f00:1"):
+        assert policy.allows(address), address
+    assert not policy.allows("2002:7f00:2::") and not policy.allows("::ffff:0:7f00:2")
+
+
 def test_allowed_networks_open_exactly_what_they_name():
     policy = AddressPolicy([ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("10.8.0.0/16")])
     assert policy.allows("127.0.0.1") and policy.allows("::ffff:127.0.0.1") and policy.allows("10.8.3.4")
