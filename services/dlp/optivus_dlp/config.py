@@ -30,6 +30,10 @@ class DlpSettings(CommonSettings):
     # bytes while downloading, and on the finished file.
     max_file_mb: float = Field(2048, ge=0, validation_alias="OPTIVUS_DLP_MAX_FILE_MB")
     max_duration_s: float = Field(4 * 3600, ge=0, validation_alias="OPTIVUS_DLP_MAX_DURATION_S")
+    # The most yt-dlp reads of one page, playlist, key or error body (after
+    # decompression): such bodies are read whole into memory. Media the
+    # downloaders write to disk is bounded by max_file_mb instead.
+    max_page_mb: float = Field(32, gt=0, validation_alias="OPTIVUS_DLP_MAX_PAGE_MB")
     # Networks that may be fetched although they are loopback, private,
     # link-local or otherwise not public, as CIDRs separated by ",".
     allowed_networks: Annotated[list[Network], NoDecode] = Field(
@@ -59,6 +63,10 @@ class DlpSettings(CommonSettings):
     @property
     def max_file_bytes(self) -> int | None:
         return int(self.max_file_mb * 1024 * 1024) if self.max_file_mb else None
+
+    @property
+    def max_page_bytes(self) -> int:
+        return max(1, int(self.max_page_mb * 1024 * 1024))
 
     @property
     def max_duration(self) -> float | None:

@@ -133,7 +133,7 @@ class DlpEngine:
 
     def _ydl(self, job: Job, params: dict, limits: Limits | None = None) -> GuardedYoutubeDL:
         try:
-            return GuardedYoutubeDL(params, Network(self.policy, job), limits)
+            return GuardedYoutubeDL(params, Network(self.policy, job, self.settings.max_page_bytes), limits)
         except SyntaxError as exc:
             raise InvalidArgument(f"invalid format selector: {exc}", reason="INVALID_FORMAT") from None
 

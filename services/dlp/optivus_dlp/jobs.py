@@ -34,6 +34,10 @@ class Job:
         # guard refused an address, a limit was hit, the call was cancelled).
         # Recorded here because yt-dlp wraps exceptions in its own.
         self.refusal: OptivusError | None = None
+        # True while a media downloader runs: the chunks it reads (and
+        # writes to disk under the file size limit) are not capped like
+        # pages are. Set by GuardedYoutubeDL.dl().
+        self.reading_media = False
         self._on_progress = on_progress
         self._interval = progress_interval_s
         self._last_emit = 0.0

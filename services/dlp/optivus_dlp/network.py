@@ -10,7 +10,10 @@ OptivusGuardedRH: yt-dlp's urllib handler with
 - sockets connected only to addresses the policy allows, taken from the
   same DNS answer that was checked (no window for DNS rebinding),
 - every socket registered with the job, so that cancelling it can shut
-  down a read blocked on a stalled server."""
+  down a read blocked on a stalled server,
+- response bodies decoded as they are read and capped at
+  OPTIVUS_DLP_MAX_PAGE_MB, except the media the downloaders read in
+  chunks (bodies.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import socket
 import threading
 import urllib.parse
 import urllib.request
+import urllib.response
 from urllib.request import HTTPCookieProcessor, HTTPDefaultErrorHandler, HTTPErrorProcessor, UnknownHandler
 
 from yt_dlp.networking import _helper
@@ -27,22 +31,26 @@ from yt_dlp.networking._urllib import HTTPHandler, ProxyHandler, RedirectHandler
 from yt_dlp.networking.exceptions import RequestError
 from yt_dlp.utils.networking import select_proxy
 
-from optivus_common.errors import Cancelled, InvalidArgument, OptivusError
+from optivus_common.errors import Cancelled, InvalidArgument, OptivusError, ResourceExhausted
 
+from .bodies import DECODABLE, BoundedBody
 from .guard import AddressPolicy, check_url, parse_url
 from .jobs import Job
 
 
 class AddressRefused(RequestError):
-    """The guard refused a request; the reason is on the job."""
+    """The guard refused a request or a response; the reason is on the job."""
 
 
 class Network:
-    """The guard as one YoutubeDL instance uses it."""
+    """The guard as one YoutubeDL instance uses it. `page_limit`: the most
+    bytes read from one response, media read by the downloaders aside
+    (None: no cap)."""
 
-    def __init__(self, policy: AddressPolicy, job: Job) -> None:
+    def __init__(self, policy: AddressPolicy, job: Job, page_limit: int | None = None) -> None:
         self.policy = policy
         self.job = job
+        self.page_limit = page_limit
         # Hosts of configured proxies: the operator chose them, so they may
         # be private. Requests through them are checked by name instead.
         self.proxy_hosts: set[str] = set()
@@ -68,6 +76,15 @@ class Network:
                 raise self.refuse(exc) from None
         except OptivusError as exc:
             raise self.refuse(exc) from None
+
+    def too_large(self, limit: int) -> AddressRefused:
+        return self.refuse(ResourceExhausted(
+            f"a page, playlist or other response that is not media was larger than this server reads "
+            f"({limit / (1024 * 1024):.1f} MB)", reason="RESPONSE_TOO_LARGE", limit_bytes=limit))
+
+    def body(self, response: http.client.HTTPResponse) -> BoundedBody:
+        encoding = ", ".join(response.headers.get_all("Content-Encoding") or [])
+        return BoundedBody(response, encoding, self.page_limit, lambda: self.job.reading_media, self.too_large)
 
     def create_connection(self, address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None):
         if self.job.cancelled.is_set():
@@ -125,6 +142,17 @@ class _GuardedHTTPHandler(HTTPHandler):
         conn_class = self._make_conn_class(http.client.HTTPSConnection, req)
         return self.do_open(functools.partial(self._connection, conn_class), req, context=self._context)
 
+    def http_response(self, req, resp):
+        """Instead of yt-dlp's, which decompresses the whole body in memory
+        here, before any size check: the body is decoded and capped as it
+        is read. Error and redirect bodies come this way too."""
+        wrapped = urllib.response.addinfourl(self._net.body(resp), resp.headers, resp.url, resp.code)
+        wrapped.msg = resp.msg
+        wrapped.reason = resp.reason
+        return wrapped
+
+    https_response = http_response
+
 
 class _GuardedRedirectHandler(RedirectHandler):
     def __init__(self, net: Network, proxies: dict) -> None:
@@ -150,6 +178,10 @@ class OptivusGuardedRH(UrllibRH):
     def __init__(self, **kwargs) -> None:
         kwargs.pop("enable_file_urls", None)
         super().__init__(**kwargs)
+
+    def _prepare_headers(self, request, headers):
+        # Only what bodies.py decodes as a stream (yt-dlp adds br when brotli is installed).
+        _helper.add_accept_encoding_header(headers, DECODABLE)
 
     def _make_sslcontext(self, legacy_ssl_support=None):
         """One SSL context per configuration and process: loading the CA

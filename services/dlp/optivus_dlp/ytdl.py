@@ -136,4 +136,9 @@ class GuardedYoutubeDL(YoutubeDL):
             raise refuse(self._net.job, InvalidArgument(
                 f"this media needs the {getattr(downloader, '__name__', 'unknown')} downloader, "
                 "which this server does not use", reason="PROTOCOL_NOT_SUPPORTED"))
-        return super().dl(name, info, subtitle, test)
+        job = self._net.job
+        job.reading_media = True
+        try:
+            return super().dl(name, info, subtitle, test)
+        finally:
+            job.reading_media = False

@@ -5,12 +5,15 @@ with its start and end times and how many body bytes it sent."""
 
 from __future__ import annotations
 
+import functools
+import gzip
 import mimetypes
 import select
 import subprocess
 import threading
 import time
 import urllib.parse
+import zlib
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,6 +21,7 @@ from pathlib import Path
 BIG_BYTES = 32 * 1024 * 1024  # more than loopback socket buffers hold
 SLOW_BYTES = 64 * 1024 * 1024
 CHUNK = 16 * 1024
+BOMB_BYTES = 256 * 1024 * 1024  # what the gzip bomb expands to (it is about 250 KB on the wire)
 
 PAGE = """<!DOCTYPE html><html><head><title>A test page</title></head><body><h1>Clip</h1>
 <video controls width="320"><source src="clip.mp4" type="video/mp4"></video></body></html>"""
@@ -30,6 +34,16 @@ MASTER = """#EXTM3U
 #EXT-X-STREAM-INF:BANDWIDTH=200000,RESOLUTION=160x120,CODECS="avc1.64000c,mp4a.40.2",AUDIO="aud"
 video.m3u8
 """
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """A gzip member of BOMB_BYTES: the start of an HTML page, then spaces
+    (run-length strategy: made in a second)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16, 9, zlib.Z_RLE)
+    spaces = b" " * (1024 * 1024)
+    return b"".join([packer.compress(b"<!DOCTYPE html><html><head><title>Bomb</title></head><body>"),
+                     *(packer.compress(spaces) for _ in range(BOMB_BYTES // len(spaces))), packer.flush()])
 
 
 def ffmpeg(*args: str) -> None:
@@ -68,6 +82,7 @@ class Hit:
     ended: float | None = None
     sent: int = 0
     client_closed: bool = False
+    accept_encoding: str | None = None
 
 
 def _content_type(name: str) -> str:
@@ -88,6 +103,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         site = self.server.site
         hit = site.record(self.path)
+        hit.accept_encoding = self.headers.get("Accept-Encoding")
         try:
             self._route(site, hit)
         except (BrokenPipeError, ConnectionResetError):
@@ -122,6 +138,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(hit, SLOW_BYTES, announce=True, pause=0.02)
         elif path == "/stall.mp4":
             self._stall(hit)
+        elif path in ("/bomb.mp4", "/bomb.html"):
+            body = gzip_bomb()
+            self._send_head(200, _content_type(path), len(body), {"Content-Encoding": "gzip"})
+            self._write(hit, body)
+        elif path == "/endless.html":
+            self._endless(hit)
+        elif path.startswith("/gz/"):
+            self._gzipped(site, hit, path[len("/gz"):])
+        elif path.startswith("/twice/"):
+            self._twice(site, hit, path)
         elif path.startswith("/gate/"):
             self._gate(site, hit, path)
         else:
@@ -159,6 +185,40 @@ class _Handler(BaseHTTPRequestHandler):
             if readable and not self.connection.recv(1024):
                 hit.client_closed = True
                 return
+
+    def _gzipped(self, site: "MediaSite", hit: Hit, path: str) -> None:
+        """/gz/<file>: the file gzip-encoded, pages and playlists even for
+        clients that asked for identity (as some servers do), media only
+        for clients that accept gzip."""
+        target = (site.root / urllib.parse.unquote(path).lstrip("/")).resolve()
+        wanted = "gzip" in (hit.accept_encoding or "") or target.suffix in (".html", ".m3u8")
+        if not wanted or not target.is_relative_to(site.root) or not target.is_file():
+            self._file(site, hit, path)
+            return
+        body = gzip.compress(target.read_bytes())
+        self._send_head(200, _content_type(target.name), len(body), {"Content-Encoding": "gzip"})
+        self._write(hit, body)
+
+    def _endless(self, hit: Hit) -> None:
+        """An HTML page that never ends (no length: it would end when the connection does)."""
+        self._send_head(200, "text/html", None)
+        self._write(hit, b"<!DOCTYPE html><html><head><title>Endless</title></head><body>")
+        line = b"<p>" + b"x" * (CHUNK - 8) + b"</p>\n"
+        while not self.server.site.stopping.is_set():
+            self._write(hit, line)
+
+    def _twice(self, site: "MediaSite", hit: Hit, path: str) -> None:
+        """/twice/<name>/<hls file>: the HLS clip, but a playlist asked for
+        again (as yt-dlp's HLS downloader does) never ends."""
+        _, _, name, file = path.split("/", 3)
+        if file.endswith(".m3u8") and len(site.hits_for(path)) > 1:
+            self._send_head(200, _content_type(file), None)
+            self._write(hit, b"#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n")
+            line = b"#" + b"x" * (CHUNK - 2) + b"\n"
+            while not site.stopping.is_set():
+                self._write(hit, line)
+            return
+        self._file(site, hit, f"/hls/{file}")
 
     def _gate(self, site: "MediaSite", hit: Hit, path: str) -> None:
         """/gate/<name>/<hls file>: the HLS clip, where each stream's first
