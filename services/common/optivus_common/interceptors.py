@@ -12,7 +12,7 @@ import logging
 
 import grpc
 from google.protobuf import any_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from .errors import OptivusError
@@ -102,5 +102,12 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         return wrapper
 
 
-def code_name(code: int) -> str:
-    return code_pb2.Code.Name(code)
+def error_info_from(err: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo | None:
+    """Client side: the ErrorInfo a failed call carries, if any."""
+    for key, value in err.trailing_metadata() or ():
+        if key == rpc_status.GRPC_DETAILS_METADATA_KEY:
+            for detail in status_pb2.Status.FromString(value).details:
+                info = error_details_pb2.ErrorInfo()
+                if detail.Unpack(info):
+                    return info
+    return None

@@ -118,3 +118,14 @@ async def serve(settings: CommonSettings, registrations: Sequence[Registration],
         return 1
     finally:
         await running.stop(settings.shutdown_grace_s)
+
+
+def main(settings: CommonSettings, run: Callable[[CommonSettings], Awaitable[int]]) -> int:
+    """What every service's `python -m` does: JSON logs, tracing, then
+    run(settings) on a fresh event loop; returns the exit code."""
+    from .logs import configure_logging
+    from .telemetry import configure_tracing
+
+    configure_logging(settings.log_level)
+    configure_tracing(settings.service_name)
+    return asyncio.run(run(settings))

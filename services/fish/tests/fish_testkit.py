@@ -114,13 +114,7 @@ def seconds(d) -> float:
 
 
 def error_reason(err: grpc.aio.AioRpcError) -> str | None:
-    from google.rpc import error_details_pb2, status_pb2
-    from grpc_status import rpc_status
+    from optivus_common.interceptors import error_info_from
 
-    for key, value in err.trailing_metadata() or ():
-        if key == rpc_status.GRPC_DETAILS_METADATA_KEY:
-            for detail in status_pb2.Status.FromString(value).details:
-                info = error_details_pb2.ErrorInfo()
-                if detail.Unpack(info):
-                    return info.reason
-    return None
+    info = error_info_from(err)
+    return info.reason if info is not None else None

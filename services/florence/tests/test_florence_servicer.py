@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from google.rpc import code_pb2, error_details_pb2, status_pb2
-from grpc_status import rpc_status
+from google.rpc import code_pb2, error_details_pb2
 
 from optivus.media.v1 import media_ref_pb2
 from optivus.vision.v1 import vision_service_pb2 as pb
 from optivus.vision.v1 import vision_service_pb2_grpc as pb_grpc
+from optivus_common.interceptors import error_info_from
 from optivus_common.media import MediaResolver
 from optivus_common.server import start_server
 from optivus_florence.config import FlorenceSettings
@@ -66,12 +66,9 @@ def ref(path) -> media_ref_pb2.MediaRef:
 
 
 def error_info(err: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
-    for key, value in err.trailing_metadata():
-        if key == rpc_status.GRPC_DETAILS_METADATA_KEY:
-            info = error_details_pb2.ErrorInfo()
-            status_pb2.Status.FromString(value).details[0].Unpack(info)
-            return info
-    raise AssertionError("no ErrorInfo")
+    info = error_info_from(err)
+    assert info is not None, "no ErrorInfo"
+    return info
 
 
 async def test_structured_results_are_proto_messages(florence, vision_media):

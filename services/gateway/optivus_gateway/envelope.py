@@ -4,8 +4,8 @@ and how gRPC failures become a status and a message a person understands."""
 from __future__ import annotations
 
 import grpc
-from google.rpc import error_details_pb2, status_pb2
-from grpc_status import rpc_status
+
+from optivus_common.interceptors import error_info_from
 
 from .backends import ServiceNotConfigured
 
@@ -38,15 +38,8 @@ def envelope(status: str, data: object) -> dict:
 
 def error_reason(err: grpc.aio.AioRpcError) -> str | None:
     """The ErrorInfo reason the service attached, if any."""
-    for key, value in err.trailing_metadata() or ():
-        if key == rpc_status.GRPC_DETAILS_METADATA_KEY:
-            status = status_pb2.Status.FromString(value)
-            for detail in status.details:
-                if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-                    info = error_details_pb2.ErrorInfo()
-                    detail.Unpack(info)
-                    return info.reason
-    return None
+    info = error_info_from(err)
+    return info.reason if info is not None else None
 
 
 def describe_failure(exc: BaseException, service: str) -> tuple[str, str]:

@@ -9,13 +9,13 @@ import wave
 import grpc
 import numpy as np
 import pytest
-from google.rpc import error_details_pb2, status_pb2
+from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_status import rpc_status
 
 from optivus.media.v1 import media_ref_pb2
 from optivus.speech.v1 import speech_service_pb2 as pb
 from optivus.speech.v1 import speech_service_pb2_grpc as pb_grpc
+from optivus_common.interceptors import error_info_from
 from optivus_common.media import MediaResolver
 from optivus_common.server import start_server
 from optivus_whisper.config import WhisperSettings
@@ -61,12 +61,9 @@ async def collect(stub, request):
 
 
 def error_info(err: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
-    for key, value in err.trailing_metadata():
-        if key == rpc_status.GRPC_DETAILS_METADATA_KEY:
-            info = error_details_pb2.ErrorInfo()
-            status_pb2.Status.FromString(value).details[0].Unpack(info)
-            return info
-    raise AssertionError("no ErrorInfo")
+    info = error_info_from(err)
+    assert info is not None, "no ErrorInfo"
+    return info
 
 
 async def test_segments_stream_then_one_result(stub, speech_mp3, wer):
