@@ -27,6 +27,7 @@ from optivus.tts.v1 import tts_service_pb2_grpc as pb_grpc
 
 from ..envelope import RequestError, describe_failure, envelope
 from .context import Context
+from .options import option
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +39,6 @@ _INT32, _INT64 = (-(1 << 31), (1 << 31) - 1), (-(1 << 63), (1 << 63) - 1)
 _INT_PARAMS = {"max_new_tokens": _INT32, "chunk_length": _INT32, "seed": _INT64}
 # audio_data floats keep 4 decimals: a third of the JSON of full float reprs.
 _AUDIO_DATA_DECIMALS = 4
-
-
-def _field(request: dict, key: str, kinds: tuple[type, ...], what: str):
-    value = request.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-        raise RequestError(f"`{key}` must be {what}")
-    return value
 
 
 def _audio_ref(value, key: str) -> media_ref_pb2.MediaRef:
@@ -62,7 +54,7 @@ def _audio_ref(value, key: str) -> media_ref_pb2.MediaRef:
 def _params(request: dict) -> pb.SynthesisParams:
     params = pb.SynthesisParams()
     for key in _FLOAT_PARAMS:
-        if (value := _field(request, key, (int, float), "a number")) is not None:
+        if (value := option(request, {}, key, (int, float), "a number")) is not None:
             try:
                 number = float(value)
             except OverflowError:
@@ -71,7 +63,7 @@ def _params(request: dict) -> pb.SynthesisParams:
                 raise RequestError(f"`{key}` must be a finite number")
             setattr(params, key, number)
     for key, (low, high) in _INT_PARAMS.items():
-        if (value := _field(request, key, (int,), "a whole number")) is not None:
+        if (value := option(request, {}, key, (int,), "a whole number")) is not None:
             if not low <= value <= high:
                 raise RequestError(f"`{key}` must be a whole number from {low} to {high}")
             setattr(params, key, value)
@@ -94,7 +86,7 @@ def _references(request: dict) -> list[pb.ReferenceAudio]:
 
 
 def _engine(request: dict) -> int:
-    name = _field(request, "engine", (str,), "\"auto\", \"fish\" or \"piper\"")
+    name = option(request, {}, "engine", (str,), "\"auto\", \"fish\" or \"piper\"")
     if name is not None and name not in _ENGINES:
         raise RequestError("`engine` must be \"auto\", \"fish\" or \"piper\"")
     return _ENGINES[name or "auto"]
@@ -108,7 +100,7 @@ async def save_reference(request: dict, ctx: Context) -> str:
     text = request.get("reference_text")
     if not isinstance(text, str) or not text.strip():
         raise RequestError("`reference_text` is missing: what is said in `reference_audio`")
-    name = _field(request, "reference_name", (str,), "a string") or ""
+    name = option(request, {}, "reference_name", (str,), "a string") or ""
     reply = await _stub(ctx).AddReference(
         pb.AddReferenceRequest(reference=pb.ReferenceAudio(audio=_audio_ref(request["reference_audio"],
                                                                             "reference_audio"), text=text),
@@ -122,8 +114,8 @@ async def synthesize(request: dict, ctx: Context, reference_id: str | None) -> d
     if not isinstance(text, str):
         raise RequestError("`text` must be a string: what to say")
     if reference_id is None:
-        reference_id = _field(request, "reference_id", (str,), "a string")
-    want_samples = _field(request, "audio_data", (bool,), "true or false")
+        reference_id = option(request, {}, "reference_id", (str,), "a string")
+    want_samples = option(request, {}, "audio_data", (bool,), "true or false")
     call = pb.SynthesizeRequest(text=text, reference_id=reference_id or "", references=_references(request),
                                 format=pb.AUDIO_FORMAT_PCM_S16LE, engine=_engine(request), params=_params(request),
                                 store=True)

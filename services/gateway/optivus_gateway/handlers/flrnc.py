@@ -25,6 +25,7 @@ from optivus.vision.v1 import vision_service_pb2_grpc as pb_grpc
 from ..envelope import RequestError, describe_failure, error_reason
 from .batch import single_or_batch
 from .context import Context
+from .options import option
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +56,6 @@ class Request:
     include_ocr: bool
 
 
-def _option(item: dict, defaults: dict, key: str, kind: type | tuple[type, ...]):
-    value = item.get(key, defaults.get(key))
-    if value is None:
-        return None
-    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,))):
-        names = " or ".join(t.__name__ for t in (kind if isinstance(kind, tuple) else (kind,)))
-        raise RequestError(f"`{key}` must be of type {names}")
-    return value
-
-
 def parse_task(value: str) -> int:
     key = value.strip().strip("<>").strip().lower().replace(" ", "_").replace("-", "_")
     if key not in TASKS:
@@ -80,17 +71,17 @@ def build_request(item: object, defaults: dict) -> Request:
         raise RequestError("`file` is missing: give the path of an image or a video")
     if not isinstance(file, str):
         raise RequestError("`file` must be a string: the path of an image or a video")
-    task = _option(item, defaults, "task", str)
-    fps = _option(item, defaults, "sample_fps", (int, float))
+    task = option(item, defaults, "task", str)
+    fps = option(item, defaults, "sample_fps", (int, float))
     if fps is not None and not 0 < fps <= 30:
         raise RequestError("`sample_fps` must be above 0 and at most 30")
-    threshold = _option(item, defaults, "scene_threshold", (int, float))
+    threshold = option(item, defaults, "scene_threshold", (int, float))
     if threshold is not None and not 0 < threshold <= 1:
         raise RequestError("`scene_threshold` must be above 0 and at most 1")
     kind = "image" if PurePath(file).suffix.lower() in IMAGE_EXTENSIONS else "video"
     return Request(file=file, kind=kind, task=parse_task(task) if task is not None else pb.VISION_TASK_UNSPECIFIED,
-                   phrase=_option(item, defaults, "phrase", str) or "", sample_fps=float(fps or 0),
-                   scene_threshold=float(threshold or 0), include_ocr=bool(_option(item, defaults, "ocr", bool)))
+                   phrase=option(item, defaults, "phrase", str) or "", sample_fps=float(fps or 0),
+                   scene_threshold=float(threshold or 0), include_ocr=bool(option(item, defaults, "ocr", bool)))
 
 
 def _seconds(d) -> float:

@@ -16,6 +16,7 @@ from optivus.speech.v1 import speech_service_pb2_grpc as pb_grpc
 
 from ..envelope import RequestError, describe_failure
 from .batch import single_or_batch
+from .options import option
 from .context import Context
 
 log = logging.getLogger(__name__)
@@ -28,16 +29,6 @@ def _seconds(d) -> float:
     return round(d.seconds + d.nanos / 1e9, 3)
 
 
-def _option(item: dict, defaults: dict, key: str, kind: type | tuple[type, ...]):
-    value = item.get(key, defaults.get(key))
-    if value is None:
-        return None
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        names = " or ".join(t.__name__ for t in (kind if isinstance(kind, tuple) else (kind,)))
-        raise RequestError(f"`{key}` must be of type {names}")
-    return value
-
-
 def build_request(item: object, defaults: dict) -> pb.TranscribeRequest:
     if not isinstance(item, dict):
         raise RequestError("each item of `data` must be an object with a `file`")
@@ -47,23 +38,23 @@ def build_request(item: object, defaults: dict) -> pb.TranscribeRequest:
     if not isinstance(file, str):
         raise RequestError("`file` must be a string: the path of an audio or video file")
     config = pb.RecognitionConfig()
-    if (language := _option(item, defaults, "language", str)) is not None:
+    if (language := option(item, defaults, "language", str)) is not None:
         config.language_code = language
-    if (task := _option(item, defaults, "task", str)) is not None:
+    if (task := option(item, defaults, "task", str)) is not None:
         if task not in _TASKS:
             raise RequestError("`task` must be \"transcribe\" or \"translate\"")
         config.task = _TASKS[task]
-    if (fmt := _option(item, defaults, "format", str)) is not None:
+    if (fmt := option(item, defaults, "format", str)) is not None:
         if fmt not in _FORMATS:
             raise RequestError("`format` must be \"text\", \"srt\" or \"vtt\"")
         config.output_format = _FORMATS[fmt]
-    config.word_timestamps = bool(_option(item, defaults, "word_timestamps", bool))
-    config.vad_filter = bool(_option(item, defaults, "vad_filter", bool))
-    if (beam := _option(item, defaults, "beam_size", int)) is not None:
+    config.word_timestamps = bool(option(item, defaults, "word_timestamps", bool))
+    config.vad_filter = bool(option(item, defaults, "vad_filter", bool))
+    if (beam := option(item, defaults, "beam_size", int)) is not None:
         if not 1 <= beam <= 20:
             raise RequestError("`beam_size` must be between 1 and 20")
         config.beam_size = beam
-    config.initial_prompt = _option(item, defaults, "initial_prompt", str) or ""
+    config.initial_prompt = option(item, defaults, "initial_prompt", str) or ""
     return pb.TranscribeRequest(audio=media_ref_pb2.MediaRef(path=file), config=config)
 
 
