@@ -37,6 +37,3 @@ def resolve_under_roots(raw: str, roots: list[Path]) -> Path:
         raise InvalidArgument(f"the file is empty: {raw!r}", reason="EMPTY_FILE")
     return real
 
-
-def is_under(path: Path, root: Path) -> bool:
-    return path.resolve().is_relative_to(root.resolve())
