@@ -32,6 +32,7 @@ import grpc
 import yt_dlp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from optivus.media.v1 import media_ref_pb2
 from optivus.media.v1 import media_service_pb2 as pb
 from optivus.media.v1 import media_service_pb2_grpc as pb_grpc
 
@@ -102,7 +103,7 @@ async def service_download(address: str, url: str) -> tuple[float, Path]:
     async with grpc.aio.insecure_channel(address) as channel:
         stub = pb_grpc.MediaServiceStub(channel)
         started = time.perf_counter()
-        async for reply in stub.Download(pb.DownloadRequest(urls=[url])):
+        async for reply in stub.Download(pb.DownloadRequest(sources=[media_ref_pb2.MediaRef(url=url)])):
             if reply.HasField("error"):
                 raise RuntimeError(reply.error.message)
             if reply.HasField("file"):
@@ -114,7 +115,7 @@ async def service_info(address: str, url: str) -> float:
     async with grpc.aio.insecure_channel(address) as channel:
         stub = pb_grpc.MediaServiceStub(channel)
         started = time.perf_counter()
-        async for reply in stub.GetInfo(pb.GetInfoRequest(urls=[url])):
+        async for reply in stub.GetInfo(pb.GetInfoRequest(sources=[media_ref_pb2.MediaRef(url=url)])):
             if reply.HasField("error"):
                 raise RuntimeError(reply.error.message)
         return time.perf_counter() - started

@@ -16,20 +16,16 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from optivus_florence.config import FlorenceSettings  # noqa: E402
-from optivus_florence.engine import VisionEngine  # noqa: E402
-from optivus_florence.scenes import detect_scenes  # noqa: E402
-from optivus_florence.testing import ffmpeg, render_text  # noqa: E402
-from optivus_florence.video import Counters, frame_interval, open_video, sample_frames  # noqa: E402
-from optivus_florence.video_pipeline import VideoOptions, VideoSummary, describe_video  # noqa: E402
+from optivus_florence.config import FlorenceSettings
+from optivus_florence.engine import VisionEngine
+from optivus_florence.scenes import detect_scenes
+from optivus_florence.video import Counters, frame_interval, open_video, sample_frames
+from optivus_florence.video_pipeline import VideoConfig, VideoOptions, VideoSummary, describe_video
+from optivus_testing.florence import ffmpeg, render_text
 
 COLOURS = ["firebrick", "navy", "darkgreen", "purple", "darkorange", "teal", "saddlebrown", "black", "slategray",
            "olive", "indigo", "crimson"]
@@ -69,15 +65,17 @@ def make_video(path: Path, scenes: list[tuple[float, str, str]]) -> None:
            str(path))
 
 
-def decode_only(path: Path, settings: FlorenceSettings) -> tuple[float, Counters, list]:
+def decode_only(path: Path, config: VideoConfig) -> tuple[float, Counters, list]:
+    """Decoding and scene detection under the service's own rules (VideoConfig)."""
     counters = Counters()
     started = time.perf_counter()
-    with open_video(str(path), settings.max_image_pixels, settings.max_video_seconds) as (container, stream, info):
-        frames = sample_frames(container, stream, info, settings.sample_fps, settings.max_image_pixels,
-                               settings.max_video_seconds, counters)
+    with open_video(str(path), config.max_pixels, config.max_seconds) as (container, stream, info):
+        frames = sample_frames(container, stream, info, config.sample_fps, config.max_pixels, config.max_seconds,
+                               counters)
         scenes = [(s.start, s.end) for s in detect_scenes(
-            frames, settings.scene_threshold, settings.max_scene_seconds,
-            lambda last: max(info.duration or 0, last + frame_interval(info, settings.sample_fps)))]
+            frames, config.scene_threshold, config.max_scene_seconds,
+            lambda last: max(info.duration or 0, last + frame_interval(info, config.sample_fps)),
+            config.min_scene_for(info.duration), config.max_scenes)]
     return time.perf_counter() - started, counters, scenes
 
 
@@ -104,7 +102,8 @@ def run(args, folder: Path) -> None:
           f"(ready in {time.perf_counter() - started:.0f} s)")
 
     settings = FlorenceSettings(model=args.model or str(folder / "no-weights"), download=False)
-    wall, counters, scenes = decode_only(video, settings)
+    config = VideoConfig.from_settings(settings)
+    wall, counters, scenes = decode_only(video, config)
     found = [end for _, end in scenes[:-1]]
     hits = sum(any(abs(f - c) <= 1.0 for f in found) for c in cuts)
     print(f"(a) decode + scene detection: {counters.decoded} frames in {wall:.1f} s = "
@@ -112,11 +111,11 @@ def run(args, folder: Path) -> None:
           f"{settings.sample_fps:g} fps; {len(scenes)} scenes found, {hits}/{len(cuts)} true cuts within 1 s, "
           f"{len(found) - hits} extra")
 
-    engine = VisionEngine(settings)
+    engine = VisionEngine.from_settings(settings)
     engine.load()
     started = time.perf_counter()
     first_scene_s = None
-    for item in describe_video(engine, str(video), VideoOptions()):
+    for item in describe_video(engine, str(video), VideoOptions(), config):
         if first_scene_s is None:
             first_scene_s = time.perf_counter() - started
         if isinstance(item, VideoSummary):

@@ -15,19 +15,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import grpc
 
-import grpc  # noqa: E402
-
-from conftest import running_service  # noqa: E402
-from optivus.tts.v1 import tts_service_pb2 as pb  # noqa: E402
-from optivus.tts.v1 import tts_service_pb2_grpc as pb_grpc  # noqa: E402
+from optivus.tts.v1 import tts_service_pb2 as pb
+from optivus.tts.v1 import tts_service_pb2_grpc as pb_grpc
+from optivus_testing.fish import TINY_TOKENS
+from optivus_testing.processes import running_service
 
 TEXT = (
     "Optivus speaks text aloud one sentence at a time. "
@@ -37,7 +34,6 @@ TEXT = (
     "This paragraph has six sentences of ordinary length. "
     "That is enough to show how streaming changes the wait."
 )
-TINY_TOKENS = 30
 
 
 async def one_run(address: str, engine: int) -> tuple[float, float, float]:
@@ -81,7 +77,7 @@ def main() -> None:
         with running_service("fish", {**env, "OPTIVUS_FISH_ENGINE": "piper", "AI_FISH_MODEL": ""},
                              logs, 120) as address:
             measure("piper (en_US-joe-medium)", address, pb.TTS_ENGINE_PIPER, args.runs)
-        from optivus_fish.tiny_checkpoint import build
+        from optivus_testing.fish import build
 
         tiny = build(data / "tiny-openaudio-s1")
         with running_service("fish", {**env, "AI_FISH_MODEL": str(tiny),

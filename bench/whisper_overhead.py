@@ -13,24 +13,21 @@ import asyncio
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 import wave
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-import grpc  # noqa: E402
-import socketio  # noqa: E402
+import grpc
 
-from conftest import running_gateway, running_service  # noqa: E402
-from optivus.media.v1 import media_ref_pb2  # noqa: E402
-from optivus.speech.v1 import speech_service_pb2 as pb  # noqa: E402
-from optivus.speech.v1 import speech_service_pb2_grpc as pb_grpc  # noqa: E402
-from optivus_whisper.model_files import resolve_model  # noqa: E402
+from optivus.media.v1 import media_ref_pb2
+from optivus.speech.v1 import speech_service_pb2 as pb
+from optivus.speech.v1 import speech_service_pb2_grpc as pb_grpc
+from optivus_testing.processes import running_gateway, running_service
+from optivus_testing.sockets import timed_whisp
+from optivus_whisper.model_files import resolve_model
 
 TEXT = (
     "Optivus is a media server that people run on their own machines. It turns speech into text, "
@@ -72,16 +69,7 @@ async def via_grpc(address: str, clip: Path) -> float:
 
 
 def via_gateway(url: str, clip: Path) -> float:
-    sio = socketio.Client()
-    done = threading.Event()
-    sio.on("message", lambda data: done.set())
-    sio.connect(url, transports=["websocket"])
-    started = time.perf_counter()
-    sio.emit("message", {"type": "whisp", "file": str(clip)})
-    done.wait(600)
-    elapsed = time.perf_counter() - started
-    sio.disconnect()
-    return elapsed
+    return timed_whisp(url, clip, 600)
 
 
 def main() -> None:

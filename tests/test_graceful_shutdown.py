@@ -8,10 +8,10 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from conftest import free_port, start_process, wait_for_health
 from optivus.media.v1 import media_ref_pb2
 from optivus.speech.v1 import speech_service_pb2 as pb
 from optivus.speech.v1 import speech_service_pb2_grpc as pb_grpc
+from optivus_testing.processes import free_port, start_process, wait_for_health
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -19,6 +19,15 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from optivus_common import registry
+from optivus_common.jobs import names
+
+
+def dig(values: dict, *keys):
+    for key in keys:
+        values = values.get(key, {}) if isinstance(values, dict) else {}
+    return values
+
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "deploy" / "helm" / "optivus"
 OVERLAYS = sorted((CHART / "ci").glob("*.yaml"))
@@ -26,21 +35,23 @@ RELEASE = "optivus"
 NAMESPACE = "media"
 KUBE_VERSION = "1.34.0"
 
-GRPC_SERVICES = {"whisper": 50052, "florence": 50053, "fish": 50054, "dlp": 50055, "videorag": 50056}
+# Every service of the registry, and the ones that run (the chart deploys those only).
+ALL_SERVICES = {spec.name: spec.default_port for spec in registry.SERVICES}
+GRPC_SERVICES = {spec.name: spec.default_port for spec in registry.built_services()}
 GPU_SERVICES = {"whisper", "florence", "fish"}
-GATEWAY_HTTP_PORT = 5000
+GATEWAY_HTTP_PORT = registry.GATEWAY.default_port
+GATEWAY_GRPC_PORT = 50051
 # Custom resources whose schemas kubernetes-validate cannot know; every other
 # kind must validate.
-CRD_API_GROUPS = {"keda.sh"}
+CRD_API_GROUPS = {"keda.sh", "monitoring.coreos.com"}
+METRICS_PORT = 9464
 
 EXTERNAL = {
     "nats": {"enabled": False},
     "milvus": {"enabled": False},
-    "externalNats": {
-        "url": "nats://nats.nats.svc.cluster.local:4222",
-        "monitoringEndpoint": "nats-headless.nats.svc.cluster.local:8222",
-    },
-    "externalMilvus": {"uri": "http://milvus.milvus.svc.cluster.local:19530"},
+    "externalNats": {"url": "nats://nats.nats.svc.cluster.local:4222",
+                     "monitoringEndpoint": "nats-headless.nats.svc.cluster.local:8222"},
+    "natsAuth": {"secretName": "my-nats-credentials"},
 }
 
 
@@ -121,7 +132,7 @@ def test_chart_declares_nats_and_milvus_dependencies(chart):
     assert "nats-io" in deps["nats"]["repository"]
     assert deps["milvus"]["condition"] == "milvus.enabled"
     assert "zilliztech" in deps["milvus"]["repository"]
-    # In-cluster NATS and Milvus are the defaults.
+    # In-cluster NATS and Milvus (for videorag) are the defaults.
     assert chart.values["nats"]["enabled"] is True
     assert chart.values["milvus"]["enabled"] is True
     assert chart.values["nats"]["config"]["jetstream"]["enabled"] is True
@@ -228,7 +239,8 @@ def test_grpc_services_use_native_grpc_probes_and_headless_services(chart, name,
         if not merged[svc]["enabled"]:
             continue
         c = container(deployments[obj])
-        assert c["ports"] == [{"name": "grpc", "containerPort": port, "protocol": "TCP"}]
+        assert c["ports"] == [{"name": "grpc", "containerPort": port, "protocol": "TCP"},
+                              {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}]
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert c[probe]["grpc"] == {"port": port}, (obj, probe)
         # The startup probe gives the model time to load.
@@ -246,7 +258,8 @@ def test_grpc_services_use_native_grpc_probes_and_headless_services(chart, name,
     assert gateway["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": GATEWAY_HTTP_PORT}
     gateway_service = services[f"{RELEASE}-gateway"]
     assert gateway_service["spec"].get("clusterIP") != "None"
-    assert {p["port"] for p in gateway_service["spec"]["ports"]} == {GATEWAY_HTTP_PORT, 50051}
+    assert {p["port"] for p in gateway_service["spec"]["ports"]} == {GATEWAY_HTTP_PORT, GATEWAY_GRPC_PORT}
+    assert env_of(deployments[f"{RELEASE}-gateway"])["OPTIVUS_GATEWAY_GRPC_PORT"] == str(GATEWAY_GRPC_PORT)
 
 
 @pytest.mark.parametrize(("name", "values"), VALUE_SETS, ids=VALUE_IDS)
@@ -255,7 +268,7 @@ def test_gateway_addresses_every_enabled_service(chart, name, values):
     merged = merged_values(chart, values)
     env = env_of(of_kind(docs, "Deployment")[f"{RELEASE}-gateway"])
     assert env["OPTIVUS_GATEWAY_PORT"] == str(GATEWAY_HTTP_PORT)
-    for svc, port in GRPC_SERVICES.items():
+    for svc, port in ALL_SERVICES.items():
         expected = f"dns:///{RELEASE}-{svc}:{port}" if merged[svc]["enabled"] else ""
         # Always set: an unset variable would fall back to the local default.
         assert env[f"OPTIVUS_GATEWAY_{svc.upper()}_ADDR"] == expected, svc
@@ -263,7 +276,7 @@ def test_gateway_addresses_every_enabled_service(chart, name, values):
 
 def test_disabled_services_render_nothing(chart):
     values = deep_merge(EXTERNAL, {"florence": {"enabled": False}, "fish": {"enabled": False,
-                                   "hpa": {"enabled": True}, "keda": {"enabled": False}}})
+                                   "hpa": {"enabled": True}}})
     docs = render(chart, values)
     for doc in docs:
         assert component(doc) not in {"florence", "fish"}, doc["metadata"]["name"]
@@ -305,24 +318,22 @@ def test_cpu_only_overlay_asks_for_no_gpu(chart):
     assert whisper["OPTIVUS_NATS_URL"] == "nats://nats.nats.svc.cluster.local:4222"
 
 
-def test_nats_and_milvus_addresses(chart):
-    # In-cluster subcharts (the defaults): the Services they create.
-    docs = render(chart, {})
-    deployments = of_kind(docs, "Deployment")
-    for dep in deployments.values():
+def test_nats_addresses(chart):
+    # The in-cluster subchart (the default): the Service it creates.
+    for dep in of_kind(render(chart, {}), "Deployment").values():
         assert env_of(dep)["OPTIVUS_NATS_URL"] == f"nats://{RELEASE}-nats.{NAMESPACE}.svc.cluster.local:4222"
-    videorag = env_of(deployments[f"{RELEASE}-videorag"])
-    assert videorag["OPTIVUS_VIDEORAG_MILVUS_URI"] == f"http://{RELEASE}-milvus.{NAMESPACE}.svc.cluster.local:19530"
-    # External servers.
-    docs = render(chart, EXTERNAL)
-    deployments = of_kind(docs, "Deployment")
+    # An external server.
+    deployments = of_kind(render(chart, EXTERNAL), "Deployment")
     assert env_of(deployments[f"{RELEASE}-dlp"])["OPTIVUS_NATS_URL"] == EXTERNAL["externalNats"]["url"]
-    videorag = env_of(deployments[f"{RELEASE}-videorag"])
-    assert videorag["OPTIVUS_VIDEORAG_MILVUS_URI"] == EXTERNAL["externalMilvus"]["uri"]
-    # Neither: Milvus Lite inside videorag, no URI set.
-    lite = deep_merge(EXTERNAL, {"externalMilvus": {"uri": ""}})
-    videorag = env_of(of_kind(render(chart, lite), "Deployment")[f"{RELEASE}-videorag"])
-    assert "OPTIVUS_VIDEORAG_MILVUS_URI" not in videorag
+
+
+def test_the_chart_knows_every_registry_service_and_deploys_only_built_ones(chart):
+    for spec in registry.SERVICES:
+        block = chart.values[spec.name]
+        assert block["port"] == spec.default_port, spec.name
+        assert block["enabled"] is spec.built, spec.name
+        assert block["image"]["repository"] == f"optivus-{spec.name}"
+    assert chart.values["gateway"]["port"] == registry.GATEWAY.default_port
 
 
 def test_gpu_overlay_autoscaling_and_storage(chart):
@@ -332,23 +343,22 @@ def test_gpu_overlay_autoscaling_and_storage(chart):
     deployments = of_kind(docs, "Deployment")
     scaled = of_kind(docs, "ScaledObject")
     hpas = of_kind(docs, "HorizontalPodAutoscaler")
-
-    keda_services = {svc for svc in GRPC_SERVICES if merged[svc]["keda"]["enabled"]}
+    assert merged["videorag"]["enabled"]
+    keda_services = {svc for svc in GRPC_SERVICES if dig(merged[svc], "keda", "enabled")}
     assert keda_services == {"whisper", "florence", "dlp"}
     assert set(scaled) == {f"{RELEASE}-{svc}" for svc in keda_services}
     for svc in keda_services:
         obj = scaled[f"{RELEASE}-{svc}"]
-        assert obj["apiVersion"] == "keda.sh/v1alpha1"
         assert obj["spec"]["scaleTargetRef"]["name"] == f"{RELEASE}-{svc}"
         (trigger,) = obj["spec"]["triggers"]
-        assert trigger["type"] == "nats-jetstream"
         meta = trigger["metadata"]
+        assert trigger["type"] == "nats-jetstream"
         assert meta["natsServerMonitoringEndpoint"] == EXTERNAL["externalNats"]["monitoringEndpoint"]
-        assert meta["stream"] == merged[svc]["keda"]["stream"]
-        assert meta["consumer"] == merged[svc]["keda"]["consumer"]
+        # The names the code creates: the work stream and the stage's durable consumer.
+        spec = registry.service(svc)
+        assert (meta["stream"], meta["consumer"]) == (names.WORK_STREAM, names.consumer_name(spec.stage))
         assert meta["lagThreshold"] == str(merged[svc]["keda"]["lagThreshold"])
         assert all(isinstance(v, str) for v in meta.values())
-        # The autoscaler owns the replica count.
         assert "replicas" not in deployments[f"{RELEASE}-{svc}"]["spec"]
     assert set(hpas) == {f"{RELEASE}-fish"}
     assert hpas[f"{RELEASE}-fish"]["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 60
@@ -367,23 +377,148 @@ def test_gpu_overlay_autoscaling_and_storage(chart):
             assert dep["spec"]["template"]["spec"]["runtimeClassName"] == "nvidia"
 
 
-def test_keda_monitoring_endpoint_of_the_nats_subchart(chart):
-    docs = render(chart, {"whisper": {"keda": {"enabled": True}}})
-    (obj,) = of_kind(docs, "ScaledObject").values()
+def test_network_policies_isolate_the_services(chart):
+    docs = render(chart, {})
+    policies = of_kind(docs, "NetworkPolicy")
+    deployments = of_kind(docs, "Deployment")
+    gateway_labels = deployments[f"{RELEASE}-gateway"]["spec"]["selector"]["matchLabels"]
+    for svc, port in GRPC_SERVICES.items():
+        policy = policies[f"{RELEASE}-{svc}"]["spec"]
+        assert policy["podSelector"]["matchLabels"] == deployments[f"{RELEASE}-{svc}"]["spec"]["selector"]["matchLabels"]
+        assert policy["policyTypes"] == ["Ingress"]
+        rule, scrape = policy["ingress"]
+        assert rule["from"] == [{"podSelector": {"matchLabels": gateway_labels}}]
+        assert rule["ports"] == [{"port": port, "protocol": "TCP"}]
+        assert scrape == PROMETHEUS_MAY_SCRAPE
+    gateway = policies[f"{RELEASE}-gateway"]["spec"]
+    assert gateway["ingress"] == [{"ports": [{"port": GATEWAY_HTTP_PORT, "protocol": "TCP"},
+                                             {"port": GATEWAY_GRPC_PORT, "protocol": "TCP"}]}, PROMETHEUS_MAY_SCRAPE]
+    nats = policies[f"{RELEASE}-nats"]["spec"]
+    assert nats["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "nats", "app.kubernetes.io/instance": RELEASE}
+    release_only, keda = nats["ingress"]
+    assert release_only == {"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/instance": RELEASE}}}]}
+    assert keda["ports"] == [{"port": 8222, "protocol": "TCP"}]
+    limited = render(chart, {"networkPolicy": {"gatewayFrom": [{"namespaceSelector": {"matchLabels": {"x": "y"}}}]}})
+    rule = of_kind(limited, "NetworkPolicy")[f"{RELEASE}-gateway"]["spec"]["ingress"][0]
+    assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"x": "y"}}}]
+    assert not of_kind(render(chart, {"networkPolicy": {"enabled": False}}), "NetworkPolicy")
+
+
+PROMETHEUS_MAY_SCRAPE = {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+                         "ports": [{"port": METRICS_PORT, "protocol": "TCP"}]}
+
+
+def test_every_pod_serves_metrics_on_its_own_port_behind_a_metrics_service(chart):
+    docs = render(chart, EXTERNAL)
+    deployments = of_kind(docs, "Deployment")
+    services = of_kind(docs, "Service")
+    assert len(deployments) == len(GRPC_SERVICES) + 1
+    for name, dep in deployments.items():
+        assert env_of(dep)["OPTIVUS_METRICS_PORT"] == str(METRICS_PORT), name
+        assert {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"} in container(dep)["ports"]
+        metrics = services[f"{name}-metrics"]
+        assert metrics["metadata"]["labels"]["optivus/metrics"] == "true"
+        assert metrics["spec"]["clusterIP"] == "None"
+        assert metrics["spec"]["selector"] == dep["spec"]["selector"]["matchLabels"]
+        assert metrics["spec"]["ports"] == [{"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics",
+                                             "protocol": "TCP", "appProtocol": "http"}]
+    # The gateway's own (public) Service never carries the metrics port.
+    assert METRICS_PORT not in {p["port"] for p in services[f"{RELEASE}-gateway"]["spec"]["ports"]}
+    assert not of_kind(docs, "ServiceMonitor") and not of_kind(docs, "ConfigMap")  # both off by default
+
+    off = render(chart, deep_merge(EXTERNAL, {"metrics": {"enabled": False}}))
+    for name, dep in of_kind(off, "Deployment").items():
+        assert env_of(dep)["OPTIVUS_METRICS_PORT"] == "0"
+        assert "metrics" not in {p["name"] for p in container(dep)["ports"]}, name
+    assert not [n for n in of_kind(off, "Service") if n.endswith("-metrics")]
+    for policy in of_kind(off, "NetworkPolicy").values():
+        assert all(METRICS_PORT not in {p["port"] for p in rule.get("ports", [])} for rule in policy["spec"]["ingress"])
+
+
+def test_service_monitor_scrapes_every_metrics_service(chart):
+    values = deep_merge(EXTERNAL, {"metrics": {"serviceMonitor": {"enabled": True, "labels": {"release": "kps"}}}})
+    docs = render(chart, values)
+    (monitor,) = of_kind(docs, "ServiceMonitor").values()
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    assert monitor["metadata"]["labels"]["release"] == "kps"
+    spec = monitor["spec"]
+    assert spec["jobLabel"] == "app.kubernetes.io/component"
+    assert spec["namespaceSelector"] == {"matchNames": [NAMESPACE]}
+    assert spec["endpoints"] == [{"port": "metrics", "path": "/metrics", "interval": "30s", "scrapeTimeout": "10s"}]
+    selected = [svc for svc in of_kind(docs, "Service").values()
+                if spec["selector"]["matchLabels"].items() <= svc["metadata"]["labels"].items()]
+    assert {svc["metadata"]["name"] for svc in selected} == \
+        {f"{RELEASE}-{name}-metrics" for name in [*GRPC_SERVICES, "gateway"]}
+    assert all([p["name"] for p in svc["spec"]["ports"]] == ["metrics"] for svc in selected)
+
+
+def test_the_dashboard_ships_as_a_grafana_configmap(chart):
+    import json
+
+    values = deep_merge(EXTERNAL, {"metrics": {"dashboard": {"enabled": True,
+                                                             "annotations": {"grafana_folder": "Optivus"}}}})
+    (configmap,) = of_kind(render(chart, values), "ConfigMap").values()
+    assert configmap["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert configmap["metadata"]["annotations"] == {"grafana_folder": "Optivus"}
+    dashboard = json.loads(configmap["data"]["optivus.json"])
+    assert dashboard == json.loads((CHART / "dashboards" / "optivus.json").read_text())
+
+
+def test_nats_credentials_come_from_a_secret(chart):
+    docs = render(chart, {})
+    secret = of_kind(docs, "Secret")["optivus-nats-auth"]
+    assert set(secret["data"]) == {"user", "password"}
+    assert chart.values["nats"]["container"]["env"]["NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == \
+        chart.values["natsAuth"]["secretName"]
+    assert chart.values["nats"]["config"]["merge"]["authorization"]["user"] == chart.values["natsAuth"]["user"]
+    for dep in of_kind(docs, "Deployment").values():
+        env = {e["name"]: e for e in container(dep)["env"]}
+        for var, key in (("OPTIVUS_NATS_USER", "user"), ("OPTIVUS_NATS_PASSWORD", "password")):
+            assert env[var]["valueFrom"]["secretKeyRef"] == {"name": "optivus-nats-auth", "key": key}
+    # An external NATS: the Secret is the operator's, the chart makes none.
+    docs = render(chart, EXTERNAL)
+    assert "Secret" not in {d["kind"] for d in docs}
+    env = {e["name"]: e for e in container(of_kind(docs, "Deployment")[f"{RELEASE}-dlp"])["env"]}
+    assert env["OPTIVUS_NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "my-nats-credentials"
+
+
+def test_gateway_api_keys_come_from_a_mounted_secret(chart):
+    open_gateway = of_kind(render(chart, EXTERNAL), "Deployment")[f"{RELEASE}-gateway"]
+    assert "OPTIVUS_GATEWAY_API_KEYS_FILE" not in env_of(open_gateway)
+    keyed = of_kind(render(chart, deep_merge(EXTERNAL, {"gateway": {"apiKeys": {"existingSecret": "keys"}}})),
+                    "Deployment")[f"{RELEASE}-gateway"]
+    assert env_of(keyed)["OPTIVUS_GATEWAY_API_KEYS_FILE"] == "/etc/optivus/api-keys/api-keys"
+    mounts = {m["name"]: m for m in container(keyed)["volumeMounts"]}
+    assert mounts["api-keys"] == {"name": "api-keys", "mountPath": "/etc/optivus/api-keys", "readOnly": True}
+    volumes = {v["name"]: v for v in keyed["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["api-keys"]["secret"]["secretName"] == "keys"
+
+
+def test_every_pod_caps_its_concurrent_calls(chart):
+    for dep in of_kind(render(chart, EXTERNAL), "Deployment").values():
+        assert env_of(dep)["OPTIVUS_GRPC_MAX_CONCURRENT_RPCS"] == "64"
+
+
+def test_keda_reads_the_nats_subcharts_monitoring_endpoint(chart):
+    (obj,) = of_kind(render(chart, {"whisper": {"keda": {"enabled": True}}}), "ScaledObject").values()
     endpoint = obj["spec"]["triggers"][0]["metadata"]["natsServerMonitoringEndpoint"]
     assert endpoint == f"{RELEASE}-nats-headless.{NAMESPACE}.svc.cluster.local:8222"
 
 
-def test_hpa_and_keda_together_are_refused(chart):
-    values = deep_merge(EXTERNAL, {"whisper": {"hpa": {"enabled": True}, "keda": {"enabled": True}}})
+def test_keda_is_only_for_stage_services_and_not_with_hpa(chart):
+    assert "keda" not in chart.values["fish"] and "keda" not in chart.values["gateway"]
+    for spec in registry.built_services():
+        assert ("keda" in chart.values[spec.name]) == bool(spec.stage), spec.name
     with pytest.raises(helm.HelmError, match="exclusive"):
-        chart.render(values, name=RELEASE, namespace=NAMESPACE)
-
-
-def test_keda_without_a_monitoring_endpoint_is_refused(chart):
-    values = deep_merge(EXTERNAL, {"externalNats": {"monitoringEndpoint": ""}, "dlp": {"keda": {"enabled": True}}})
+        chart.render(deep_merge(EXTERNAL, {"whisper": {"hpa": {"enabled": True}, "keda": {"enabled": True}}}),
+                     name=RELEASE, namespace=NAMESPACE)
     with pytest.raises(helm.HelmError, match="monitoringEndpoint"):
-        chart.render(values, name=RELEASE, namespace=NAMESPACE)
+        chart.render(deep_merge(EXTERNAL, {"externalNats": {"monitoringEndpoint": ""}, "dlp": {"keda": {"enabled": True}}}),
+                     name=RELEASE, namespace=NAMESPACE)
+
+
+def test_the_chart_names_the_pipelines_work_stream(chart):
+    assert chart.values["pipeline"]["workStream"] == names.WORK_STREAM
 
 
 # --- Dockerfiles agree with the chart -------------------------------------------
@@ -396,14 +531,49 @@ def test_dockerfile_matches_the_chart(chart, svc):
     assert re.search(r"^USER 1000$", text, re.M)
     assert re.search(r"^ENV .*PYTHONUNBUFFERED=1", text, re.M | re.S)
     assert f'ENTRYPOINT ["python", "-m", "optivus_{svc}"]' in text
-    assert f'pip install ".[{svc}]"' in text
+    # Its locked set (tests/test_dependency_lock.py checks every pip install line).
+    assert f"COPY requirements/images/{svc}.txt " in text
     assert len(re.findall(r"^FROM ", text, re.M)) >= 2  # multi-stage
     exposed = {int(p) for line in re.findall(r"^EXPOSE (.+)$", text, re.M) for p in line.split()}
     assert values["port"] in exposed
     if svc == "gateway":
         assert values["grpcPort"] in exposed
+    # Python 3.11, the lock's; GPU images get the driver from the NVIDIA
+    # container runtime and CUDA from pinned wheels.
     base = re.search(r"^ARG \w+_IMAGE=(\S+)$", text, re.M).group(1)
+    assert base.startswith("python:3.11-slim")
     if svc in GPU_SERVICES:
-        assert base.startswith("nvidia/cuda:") and "runtime" in base
-    else:
-        assert base.startswith("python:3.11-slim")
+        assert re.search(r"^ENV .*NVIDIA_DRIVER_CAPABILITIES=compute,utility", text, re.M | re.S)
+
+
+# --- videorag and Milvus ----------------------------------------------------------
+
+
+def test_videorag_finds_milvus_in_the_release_outside_it_or_runs_milvus_lite(chart):
+    in_release = env_of(of_kind(render(chart, {}), "Deployment")[f"{RELEASE}-videorag"])
+    assert in_release["OPTIVUS_VIDEORAG_MILVUS_URI"] == f"http://{RELEASE}-milvus.{NAMESPACE}.svc.cluster.local:19530"
+    external = deep_merge(EXTERNAL, {"externalMilvus": {"uri": "http://milvus.db.svc:19530"}})
+    assert env_of(of_kind(render(chart, external), "Deployment")[f"{RELEASE}-videorag"])[
+        "OPTIVUS_VIDEORAG_MILVUS_URI"] == "http://milvus.db.svc:19530"
+    lite = env_of(of_kind(render(chart, EXTERNAL), "Deployment")[f"{RELEASE}-videorag"])
+    assert "OPTIVUS_VIDEORAG_MILVUS_URI" not in lite and lite["OPTIVUS_VIDEORAG_CLIP_SECONDS"] == "30"
+    gateway = env_of(of_kind(render(chart, EXTERNAL), "Deployment")[f"{RELEASE}-gateway"])
+    assert gateway["OPTIVUS_GATEWAY_VIDEORAG_ADDR"] == f"dns:///{RELEASE}-videorag:50056"
+
+
+def test_milvus_lite_refuses_more_than_one_videorag_replica(chart):
+    with pytest.raises(helm.HelmError, match="one process per folder"):
+        chart.render(deep_merge(EXTERNAL, {"videorag": {"replicas": 2}}), name=RELEASE, namespace=NAMESPACE)
+    server = deep_merge(EXTERNAL, {"externalMilvus": {"uri": "http://milvus:19530"}, "videorag": {"replicas": 2}})
+    assert of_kind(render(chart, server), "Deployment")[f"{RELEASE}-videorag"]["spec"]["replicas"] == 2
+
+
+def test_videorag_llm_settings_and_key_from_a_secret(chart):
+    values = deep_merge(EXTERNAL, {"videorag": {"llm": {"url": "http://vllm:8000/v1", "model": "qwen",
+                                                         "apiKeySecret": "llm-key"}}})
+    container_env = {e["name"]: e for e in container(of_kind(render(chart, values), "Deployment")[
+        f"{RELEASE}-videorag"])["env"]}
+    assert container_env["OPTIVUS_VIDEORAG_LLM_URL"]["value"] == "http://vllm:8000/v1"
+    assert container_env["OPTIVUS_VIDEORAG_LLM_MODEL"]["value"] == "qwen"
+    assert container_env["OPTIVUS_VIDEORAG_LLM_API_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "llm-key",
+                                                                                          "key": "api-key"}

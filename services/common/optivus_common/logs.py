@@ -1,5 +1,7 @@
 """JSON logs to stdout, one object per line (timestamp, severity, name,
-message, plus any `extra` fields and the trace id when a span is active)."""
+message, plus any `extra` fields, and the trace and span ids when a span
+is active: the ids Jaeger or Tempo show, so a log line leads to its trace
+and a span to its lines)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ class JsonFormatter(logging.Formatter):
         span = trace.get_current_span().get_span_context()
         if span.is_valid:
             entry["trace_id"] = format(span.trace_id, "032x")
+            entry["span_id"] = format(span.span_id, "016x")
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value

@@ -1,6 +1,7 @@
-"""Turns a MediaRef into something a model can read: a local file (a
-server path under the media roots, or a blob fetched into a private temp
-file) or bytes. Only temp files this module created are ever deleted."""
+"""Turns a MediaSource (the plain form of a MediaRef) into something a
+model can read: a local file (a server path under the media roots, or a
+blob fetched into a private temp file) or bytes. Only temp files this
+module created are ever deleted."""
 
 from __future__ import annotations
 
@@ -11,12 +12,30 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from optivus.media.v1 import media_ref_pb2
-
 from .blobs import BlobStore, validate_key
 from .errors import FailedPrecondition, InvalidArgument
 from .paths import resolve_under_roots
 from .settings import CommonSettings
+
+
+@dataclass(frozen=True)
+class MediaSource:
+    """A piece of media as a client names it: at most one of path,
+    blob_key, url or content (optivus.media.v1.MediaRef without protobuf)."""
+
+    path: str | None = None
+    blob_key: str | None = None
+    url: str | None = None
+    content: bytes | None = None
+    filename: str = ""
+    mime_type: str = ""
+
+    @property
+    def kind(self) -> str | None:
+        for name in ("path", "blob_key", "url", "content"):
+            if getattr(self, name) is not None:
+                return name
+        return None
 
 
 @dataclass(frozen=True)
@@ -43,20 +62,20 @@ class MediaResolver:
         return resolve_under_roots(raw, self._roots)
 
     @contextlib.asynccontextmanager
-    async def open(self, ref: media_ref_pb2.MediaRef, what: str = "media") -> AsyncIterator[LocalMedia]:
-        kind = ref.WhichOneof("source")
+    async def open(self, source: MediaSource, what: str = "media") -> AsyncIterator[LocalMedia]:
+        kind = source.kind
         if kind is None:
             raise InvalidArgument(f"no {what} was given", reason="MEDIA_MISSING")
         if kind == "path":
-            path = self.local_path(ref.path)
+            path = self.local_path(source.path)
             yield LocalMedia(path=path, content=None, name=path.name)
         elif kind == "content":
-            if not ref.content:
+            if not source.content:
                 raise InvalidArgument(f"the {what} is empty", reason="EMPTY_FILE")
-            yield LocalMedia(path=None, content=ref.content, name=ref.filename or "inline")
+            yield LocalMedia(path=None, content=source.content, name=source.filename or "inline")
         elif kind == "blob_key":
-            async with self._fetch_blob(ref.blob_key) as path:
-                yield LocalMedia(path=path, content=None, name=ref.blob_key)
+            async with self._fetch_blob(source.blob_key) as path:
+                yield LocalMedia(path=path, content=None, name=source.blob_key)
         else:
             raise InvalidArgument(
                 "this service does not fetch URLs; download them with the media service first",

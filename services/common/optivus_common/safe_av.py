@@ -26,3 +26,18 @@ def open_container(source: str | bytes):
 
     target = io.BytesIO(source) if isinstance(source, bytes) else source
     return av.open(target, mode="r", options=dict(OPTIONS), metadata_errors="ignore")
+
+
+def duration_of(source: str | bytes) -> float | None:
+    """Seconds the container says the media lasts (nothing is decoded), or
+    None when it does not say or cannot be opened."""
+    import av
+
+    try:
+        with open_container(source) as container:
+            if container.duration is not None:
+                return container.duration / av.time_base
+            streams = [s for s in container.streams if s.duration is not None and s.time_base is not None]
+            return max((float(s.duration * s.time_base) for s in streams), default=None)
+    except (av.FFmpegError, OSError):
+        return None

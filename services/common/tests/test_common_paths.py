@@ -71,3 +71,18 @@ def test_other_refusals(tree, name, error, reason):
 def test_symlink_loop_is_a_clear_error(tree):
     with pytest.raises((InvalidArgument, NotFound)):
         resolve_under_roots(str(tree / "loop"), [tree])
+
+
+@pytest.mark.parametrize("name", ["a" * 300 + ".wav", "x/" * 3000 + "y.wav", "empty.wav/child.wav"])
+def test_names_the_filesystem_cannot_take_are_a_clear_error(tree, name):
+    with pytest.raises(InvalidArgument) as err:
+        resolve_under_roots(str(tree / name), [tree])
+    assert err.value.reason == "INVALID_PATH"
+
+
+def test_errors_never_show_the_resolved_server_path(tree, monkeypatch):
+    monkeypatch.chdir(tree)
+    for raw in ("missing.wav", "sub", "empty.wav", "a" * 300, "../secret.txt"):
+        with pytest.raises((InvalidArgument, NotFound, PermissionDenied)) as err:
+            resolve_under_roots(raw, [tree])
+        assert str(tree) not in err.value.message, raw

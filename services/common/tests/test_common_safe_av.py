@@ -6,7 +6,7 @@ import subprocess
 import av
 import pytest
 
-from optivus_common.safe_av import open_container
+from optivus_common.safe_av import duration_of, open_container
 
 
 def ffmpeg(*args):
@@ -40,3 +40,12 @@ def test_plain_files_and_bytes_open(media):
         assert sum(f.samples for f in container.decode(audio=0)) > 0
     with open_container((media / "plain.wav").read_bytes()) as container:
         assert container.streams.audio
+
+
+def test_duration_of_reads_what_the_container_says(media, tmp_path):
+    assert duration_of(str(media / "plain.wav")) == pytest.approx(2.0, abs=0.05)
+    assert duration_of((media / "plain.wav").read_bytes()) == pytest.approx(2.0, abs=0.05)
+    (tmp_path / "noise.bin").write_bytes(b"\x00\x01" * 1000)
+    assert duration_of(str(tmp_path / "noise.bin")) is None
+    assert duration_of(str(media / "list.m3u8")) is None  # a playlist is not opened
+    assert duration_of(str(tmp_path / "missing.wav")) is None

@@ -4,10 +4,12 @@
 Each download runs in its own folder under PATH_VIDEO/.dlp-partial, so
 whatever yt-dlp leaves behind (.part files, fragments, unmerged streams)
 goes when the folder goes: after success, failure, refusal or cancel
-alike. Only the finished file moves out, renamed to a name of our own."""
+alike. Only the finished file moves out, renamed to a name of our own
+(download_files.py)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -16,16 +18,27 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from optivus_common.errors import Cancelled, InvalidArgument
+from optivus_common.errors import Cancelled, InvalidArgument, OptivusError
 
 from .config import DlpSettings
+from .download_files import new_name
 from .failures import to_domain_error
+from .fetch_handle import FetchHandle, Progress
 from .guard import AddressPolicy, check_url
-from .jobs import Job, Progress
 from .metadata import MediaMetadata, metadata_from_info
 from .network import Network
 from .probe import probe
-from .ytdl import GuardedYoutubeDL, Limits, refuse
+from .redaction import Redactor, cookie_secrets
+from .runtimes import (
+    YT_DLP_VERSION,
+    Capabilities,
+    ejs_version,
+    found_runtimes,
+    js_runtime_params,
+    pot_plugin_installed,
+)
+from .site_gates import site_of
+from .ytdl import PLAYLISTS, GuardedYoutubeDL, Limits, playlist_error, refuse
 
 log = logging.getLogger(__name__)
 
@@ -41,34 +54,41 @@ class DownloadResult:
 
 
 class _YtdlpLog:
-    """yt-dlp's messages go to our log at DEBUG; errors reach the client
-    through the exceptions instead."""
+    """yt-dlp's messages go to our log at DEBUG, redacted; errors reach the
+    client through the exceptions instead. Warnings are also kept on the
+    fetch's handle: some explain the error that follows."""
+
+    def __init__(self, handle: FetchHandle, redact: Redactor) -> None:
+        self._handle = handle
+        self._redact = redact
 
     def debug(self, msg: str) -> None:
-        log.debug(msg)
+        log.debug(self._redact.message(msg))
 
     info = debug
 
     def warning(self, msg: str) -> None:
+        msg = self._redact.message(msg)
+        self._handle.warn(msg)
         log.debug(msg)
 
     def error(self, msg: str) -> None:
-        log.debug(msg)
+        log.debug(self._redact.message(msg))
 
 
 class _ProgressHook:
     """Sums progress over the files of one download (video and audio
     streams download one after the other), enforces the size limit on
-    the bytes as they arrive and stops when the job is cancelled."""
+    the bytes as they arrive and stops when the fetch is cancelled."""
 
-    def __init__(self, job: Job, limits: Limits) -> None:
-        self._job = job
+    def __init__(self, handle: FetchHandle, limits: Limits) -> None:
+        self._handle = handle
         self._limits = limits
         self._done: dict[str, int] = {}
 
     def __call__(self, d: dict) -> None:
-        if self._job.cancelled.is_set():
-            raise refuse(self._job, Cancelled("the download was cancelled", reason="DOWNLOAD_CANCELLED"))
+        if self._handle.cancelled.is_set():
+            raise refuse(self._handle, Cancelled("the download was cancelled", reason="DOWNLOAD_CANCELLED"))
         status = d.get("status")
         if status not in ("downloading", "finished"):
             return
@@ -79,11 +99,11 @@ class _ProgressHook:
         # What arrived, and what the server announced: both must fit.
         if (error := self._limits.too_large(others + current)) or (
                 exact and (error := self._limits.too_large(others + int(exact)))):
-            raise refuse(self._job, error)
+            raise refuse(self._handle, error)
         estimate = exact or d.get("total_bytes_estimate")
         total = others + int(estimate) if estimate else None
         speed, eta = d.get("speed"), d.get("eta")
-        self._job.progress(Progress(others + current, total, float(speed) if speed else None,
+        self._handle.progress(Progress(others + current, total, float(speed) if speed else None,
                                     float(eta) if eta is not None else None), final=status == "finished")
 
 
@@ -107,10 +127,21 @@ class DlpEngine:
             except OSError:
                 pass
 
+    @functools.cached_property
+    def _capabilities(self) -> Capabilities:
+        with self._ydl(FetchHandle(), self._params(skip_download=True)) as ydl:
+            runtimes = found_runtimes(ydl)
+        return Capabilities(YT_DLP_VERSION, runtimes, ejs_version(), self.settings.cookies_file is not None,
+                            bool(self.settings.pot_provider_url), pot_plugin_installed())
+
+    def capabilities(self) -> Capabilities:
+        """Blocking the first time (each runtime's --version runs once)."""
+        return self._capabilities
+
     def _params(self, **more) -> dict:
         s = self.settings
         params = {
-            "logger": _YtdlpLog(), "quiet": True, "no_warnings": True, "noprogress": True,
+            "quiet": True, "no_warnings": True, "noprogress": True,
             "color": {"stdout": "no_color", "stderr": "no_color"},
             "noplaylist": True, "extract_flat": "in_playlist",
             "socket_timeout": s.socket_timeout_s, "retries": s.retries, "fragment_retries": s.retries,
@@ -124,6 +155,9 @@ class DlpEngine:
             "writethumbnail": False, "writesubtitles": False, "writeautomaticsub": False,
             "writeinfojson": False, "writedescription": False,
         }
+        params["js_runtimes"] = js_runtime_params(s.js_runtimes)
+        if s.pot_provider_url:
+            params["extractor_args"] = {"youtubepot-bgutilhttp": {"base_url": [s.pot_provider_url]}}
         if s.proxy:
             params["proxy"] = s.proxy
         if s.cookies_file is not None:
@@ -131,32 +165,38 @@ class DlpEngine:
         params.update(more)
         return params
 
-    def _ydl(self, job: Job, params: dict, limits: Limits | None = None) -> GuardedYoutubeDL:
+    def _ydl(self, handle: FetchHandle, params: dict, limits: Limits | None = None) -> GuardedYoutubeDL:
+        # Read per fetch, as yt-dlp reads the file: a rotated Secret counts at once.
+        cookies = self.settings.cookies_file
+        handle.redact = Redactor(cookie_secrets(cookies)) if cookies is not None else Redactor()
+        params = {**params, "logger": _YtdlpLog(handle, handle.redact)}
         try:
-            return GuardedYoutubeDL(params, Network(self.policy, job, self.settings.max_page_bytes), limits)
+            net = Network(self.policy, handle, self.settings.max_page_bytes, self.settings.pot_provider_url or None)
+            return GuardedYoutubeDL(params, net, limits)
         except SyntaxError as exc:
             raise InvalidArgument(f"invalid format selector: {exc}", reason="INVALID_FORMAT") from None
 
-    def get_info(self, url: str, job: Job) -> MediaMetadata:
+    def get_info(self, url: str, handle: FetchHandle) -> MediaMetadata:
         try:
             check_url(url, self.policy)
-            with self._ydl(job, self._params(skip_download=True)) as ydl:
+            with self._ydl(handle, self._params(skip_download=True)) as ydl:
                 info = ydl.extract_info(url, download=False)
             return metadata_from_info(self._single(info, url))
         except BaseException as exc:
-            error = to_domain_error(exc, job, url)
+            error = to_domain_error(exc, handle, url, site_of(url))
             if error is exc:
                 raise
+            if isinstance(error, OptivusError):
+                handle.redact.error(error)
         finally:
-            job.release()
+            handle.release()
         raise error  # outside the except: yt-dlp's exception (and its frames) can go now
 
-    def download(self, url: str, fmt: str | None, job: Job) -> DownloadResult:
+    def download(self, url: str, fmt: str | None, handle: FetchHandle) -> DownloadResult:
         fmt = (fmt or "").strip() or self.settings.format
         if len(fmt) > MAX_FORMAT_LENGTH:
             raise InvalidArgument("the format selector is too long", reason="INVALID_FORMAT")
-        token = secrets.token_hex(16)
-        workdir = self.settings.partial_dir / token
+        workdir = self.settings.partial_dir / secrets.token_hex(16)
         try:
             check_url(url, self.policy)
             workdir.mkdir(parents=True)
@@ -164,19 +204,21 @@ class DlpEngine:
                 format=fmt, merge_output_format=self.settings.merge_format,
                 paths={"home": str(workdir), "temp": str(workdir)}, outtmpl={"default": "media.%(ext)s"},
                 restrictfilenames=True, overwrites=True, continuedl=False,
-                progress_hooks=[_ProgressHook(job, self._limits)])
-            with self._ydl(job, params, self._limits) as ydl:
+                progress_hooks=[_ProgressHook(handle, self._limits)])
+            with self._ydl(handle, params, self._limits) as ydl:
                 info = ydl.extract_info(url, download=True)
             info = self._single(info, url)
-            if job.cancelled.is_set():
+            if handle.cancelled.is_set():
                 raise Cancelled("the download was cancelled", reason="DOWNLOAD_CANCELLED")
-            return self._finish(info, workdir, token)
+            return self._finish(info, workdir)
         except BaseException as exc:
-            error = to_domain_error(exc, job, url)
+            error = to_domain_error(exc, handle, url, site_of(url))
             if error is exc:
                 raise
+            if isinstance(error, OptivusError):
+                handle.redact.error(error)
         finally:
-            job.release()
+            handle.release()
             shutil.rmtree(workdir, ignore_errors=True)
         raise error
 
@@ -184,13 +226,11 @@ class DlpEngine:
     def _single(info: dict | None, url: str) -> dict:
         if not info:
             raise InvalidArgument(f"no video or audio was found at {url}", reason="NO_MEDIA_FOUND")
-        if info.get("_type") in ("playlist", "multi_video"):
-            count = len(info.get("entries") or [])
-            raise InvalidArgument(f"{url} is a playlist of {count} items: send the URL of each item",
-                                  reason="PLAYLIST_NOT_SUPPORTED", items=count)
+        if info.get("_type") in PLAYLISTS:
+            raise playlist_error(info, url)
         return info
 
-    def _finish(self, info: dict, workdir: Path, token: str) -> DownloadResult:
+    def _finish(self, info: dict, workdir: Path) -> DownloadResult:
         downloads = info.get("requested_downloads") or []
         filepath = downloads[-1].get("filepath") if downloads else info.get("filepath")
         if not filepath:
@@ -204,9 +244,11 @@ class DlpEngine:
         found = probe(source)
         if found.duration is not None and (error := self._limits.too_long(found.duration)):
             raise error
-        ext = "".join(c for c in source.suffix.lower() if c.isalnum())[:8] or "bin"
-        dest = self.settings.path_video / f"{token}.{ext}"
+        dest = self.settings.path_video / new_name(source.suffix)
         os.replace(source, dest)
+        # Its age is the download's: yt-dlp can date files by the server's
+        # Last-Modified, which retention would take for the file's age.
+        os.utime(dest)
         log.info("downloaded", extra={"extractor": info.get("extractor"), "media_id": info.get("id"),
                                       "file": dest.name, "size_bytes": size,
                                       "duration_s": found.duration})

@@ -1,10 +1,11 @@
 """Which URLs and addresses the service may fetch (the SSRF guard).
 
 Only http and https. A host must resolve to public addresses: loopback,
-private, link-local, multicast, reserved and other non-global ranges are
-refused unless they lie in OPTIVUS_DLP_ALLOWED_NETWORKS. The check runs on
-the client's URL, on every request yt-dlp makes (redirects included) and,
-against DNS rebinding, on the very address each socket connects to."""
+private, link-local, multicast, reserved and the other ranges of IANA's
+special-purpose registries (ranges.py) are refused unless they lie in
+OPTIVUS_DLP_ALLOWED_NETWORKS. The check runs on the client's URL, on every
+request yt-dlp makes (redirects included) and, against DNS rebinding, on
+the very address each socket connects to."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import urllib.parse
 from collections.abc import Sequence
 
 from optivus_common.errors import InvalidArgument, PermissionDenied
+
+from .ranges import is_public
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -25,9 +28,6 @@ MAX_URL_LENGTH = 4096
 # IPv6 ranges whose last 32 bits are an IPv4 address: NAT64 (RFC 6052),
 # IPv4-compatible (deprecated, RFC 4291) and IPv4-translated (SIIT, RFC 2765).
 _LOW_32_EMBEDS = tuple(ipaddress.IPv6Network(n) for n in ("64:ff9b::/96", "::/96", "::ffff:0:0:0/96"))
-# Not global, though Python 3.11 says they are: local-use NAT64 (RFC 8215),
-# where the IPv4 address may sit at several places.
-_NOT_GLOBAL = (ipaddress.IPv6Network("64:ff9b:1::/48"),)
 
 
 def _unwrap(ip: Address) -> Address:
@@ -43,11 +43,6 @@ def _unwrap(ip: Address) -> Address:
     return ip
 
 
-def _public(ip: Address) -> bool:
-    return ip.is_global and not ip.is_multicast and not any(ip in net for net in _NOT_GLOBAL
-                                                            if net.version == ip.version)
-
-
 class AddressPolicy:
     def __init__(self, allowed_networks: Sequence[Network] = ()) -> None:
         self._allowed = list(allowed_networks)
@@ -58,7 +53,7 @@ class AddressPolicy:
         inner = _unwrap(ip)
         if any(ip in net or inner in net for net in self._allowed):
             return True
-        return _public(inner) and _public(ip)
+        return is_public(inner)  # an IPv6 form of an IPv4 address is judged by the IPv4 address
 
     def resolve(self, host: str, port: int) -> list[tuple]:
         """getaddrinfo results for host:port whose address this policy

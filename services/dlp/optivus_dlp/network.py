@@ -5,11 +5,14 @@ through YoutubeDL.urlopen -> RequestDirector -> a RequestHandler. The
 guarded YoutubeDL (ytdl.py) gives its director one handler only,
 OptivusGuardedRH: yt-dlp's urllib handler with
 - http and https only (no ftp, file or data, also not after a redirect),
-- the client's host checked before each request, redirect targets
-  checked before they are followed,
 - sockets connected only to addresses the policy allows, taken from the
-  same DNS answer that was checked (no window for DNS rebinding),
-- every socket registered with the job, so that cancelling it can shut
+  same DNS answer that was checked (no window for DNS rebinding); the
+  exceptions: a request that urllib really sends through a configured
+  proxy, for its socket to that proxy's host and port (the operator chose
+  it, it may be private), with the target checked by name instead; and a
+  request for one of the PO-token provider's two URLs
+  (OPTIVUS_DLP_POT_PROVIDER_URL), for the same reason,
+- every socket registered with the fetch handle, so that cancelling it can shut
   down a read blocked on a stalled server,
 - response bodies decoded as they are read and capped at
   OPTIVUS_DLP_MAX_PAGE_MB, except the media the downloaders read in
@@ -29,17 +32,16 @@ from urllib.request import HTTPCookieProcessor, HTTPDefaultErrorHandler, HTTPErr
 from yt_dlp.networking import _helper
 from yt_dlp.networking._urllib import HTTPHandler, ProxyHandler, RedirectHandler, UrllibRH
 from yt_dlp.networking.exceptions import RequestError
-from yt_dlp.utils.networking import select_proxy
 
 from optivus_common.errors import Cancelled, InvalidArgument, OptivusError, ResourceExhausted
 
 from .bodies import DECODABLE, BoundedBody
+from .fetch_handle import FetchHandle
 from .guard import AddressPolicy, check_url, parse_url
-from .jobs import Job
 
 
 class AddressRefused(RequestError):
-    """The guard refused a request or a response; the reason is on the job."""
+    """The guard refused a request or a response; the reason is on the fetch handle."""
 
 
 class Network:
@@ -47,32 +49,55 @@ class Network:
     bytes read from one response, media read by the downloaders aside
     (None: no cap)."""
 
-    def __init__(self, policy: AddressPolicy, job: Job, page_limit: int | None = None) -> None:
+    def __init__(self, policy: AddressPolicy, handle: FetchHandle, page_limit: int | None = None,
+                 pot_provider: str | None = None) -> None:
         self.policy = policy
-        self.job = job
+        self.handle = handle
         self.page_limit = page_limit
-        # Hosts of configured proxies: the operator chose them, so they may
-        # be private. Requests through them are checked by name instead.
-        self.proxy_hosts: set[str] = set()
+        self._pot_provider = urllib.parse.urlsplit(pot_provider) if pot_provider else None
+
+    def pot_provider_endpoint(self, url: str) -> tuple[str, int] | None:
+        """The PO-token provider's (host, port) when `url` is one of the two
+        URLs its yt-dlp plugin asks (<base>/ping, <base>/get_pot): the one
+        place the guard lets yt-dlp connect to unchecked, as for a proxy,
+        because the operator named it (OPTIVUS_DLP_POT_PROVIDER_URL)."""
+        base = self._pot_provider
+        if base is None:
+            return None
+        try:
+            parts = urllib.parse.urlsplit(url)
+            port, base_port = parts.port, base.port
+        except ValueError:
+            return None
+        default = {"http": 80, "https": 443}
+        same_origin = (parts.scheme.lower() == base.scheme.lower() and parts.hostname == base.hostname
+                       and (port or default.get(parts.scheme.lower())) == (base_port or default.get(base.scheme)))
+        if not same_origin or parts.query or parts.path not in (f"{base.path}/ping", f"{base.path}/get_pot"):
+            return None
+        return base.hostname.lower(), base_port or default[base.scheme]
 
     def refuse(self, error: OptivusError) -> AddressRefused:
-        return AddressRefused(self.job.refuse(error).message)
+        return AddressRefused(self.handle.refuse(error).message)
 
-    def check_target(self, url: str, proxied: bool) -> None:
-        """Before a request or a redirect. Direct connections get their
-        address checked when they connect (create_connection), so only the
-        URL's form is checked here; behind a proxy, which connects for us,
-        the name is resolved and checked here as well as we can."""
-        if self.job.cancelled.is_set():
+    def check_target(self, url: str) -> None:
+        """Before a request or a redirect: the URL's form. The address is
+        checked when the connection is made (create_connection), or, for a
+        request sent through a proxy, by check_proxied."""
+        if self.handle.cancelled.is_set():
             raise self.refuse(Cancelled("the download was cancelled", reason="DOWNLOAD_CANCELLED"))
         try:
-            if proxied:
-                check_url(url, self.policy)
-            else:
-                parse_url(url)
+            parse_url(url)
+        except OptivusError as exc:
+            raise self.refuse(exc) from None
+
+    def check_proxied(self, url: str) -> None:
+        """A request that goes through a proxy, which connects for us: the
+        name is resolved and checked here, as well as we can."""
+        try:
+            check_url(url, self.policy)
         except InvalidArgument as exc:
             # Behind a proxy only the proxy may be able to resolve names.
-            if not (proxied and exc.reason == "HOST_NOT_FOUND"):
+            if exc.reason != "HOST_NOT_FOUND":
                 raise self.refuse(exc) from None
         except OptivusError as exc:
             raise self.refuse(exc) from None
@@ -84,13 +109,17 @@ class Network:
 
     def body(self, response: http.client.HTTPResponse) -> BoundedBody:
         encoding = ", ".join(response.headers.get_all("Content-Encoding") or [])
-        return BoundedBody(response, encoding, self.page_limit, lambda: self.job.reading_media, self.too_large)
+        return BoundedBody(response, encoding, self.page_limit, lambda: self.handle.reading_media, self.too_large)
 
-    def create_connection(self, address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None):
-        if self.job.cancelled.is_set():
+    def create_connection(self, address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None, *,
+                          proxy: tuple[str, int] | None = None, pot_provider: tuple[str, int] | None = None):
+        """http.client's socket factory. `proxy`: the (host, port) of the
+        proxy the request is sent through, connected to without the check;
+        `pot_provider`: likewise for a request to the PO-token provider."""
+        if self.handle.cancelled.is_set():
             raise self.refuse(Cancelled("the download was cancelled", reason="DOWNLOAD_CANCELLED"))
         host, port = address
-        if host.lower() in self.proxy_hosts:
+        if (host.lower(), port) in (proxy, pot_provider):
             return _helper.create_connection(address, timeout, source_address)
         try:
             infos = self.policy.resolve(host, port)
@@ -120,27 +149,42 @@ class _GuardedHTTPHandler(HTTPHandler):
         super().__init__(**kwargs)
         self._net = net
 
-    def _connection(self, conn_class, *args, **kwargs):
+    def _connection(self, conn_class, proxied: bool, pot_provider: tuple[str, int] | None, *args, **kwargs):
         conn = conn_class(*args, **kwargs)
-        conn._create_connection = self._net.create_connection
+        # Through an HTTP proxy, urllib has made the proxy the connection's host.
+        proxy = (conn.host.lower(), conn.port) if proxied else None
+        conn._create_connection = functools.partial(self._net.create_connection, proxy=proxy,
+                                                    pot_provider=None if proxied else pot_provider)
         if self._source_address is not None:
             conn.source_address = (self._source_address, 0)
         connect = conn.connect
 
         def connect_and_track():
             connect()
-            self._net.job.track(conn.sock)  # after TLS wrapping: the socket reads happen on
+            self._net.handle.track(conn.sock)  # after TLS wrapping: the socket reads happen on
 
         conn.connect = connect_and_track
         return conn
 
+    def _open(self, base, req, **kwargs):
+        """Whether a request goes through a proxy is read off the request
+        as urllib's proxy handler left it (it may skip a proxy yt-dlp
+        selected: NO_PROXY), not from the proxy settings."""
+        socks = req.get_header("Ytdl-socks-proxy") is not None  # popped by _make_conn_class
+        conn_class = self._make_conn_class(base, req)
+        http_proxy = req.has_proxy() or req._tunnel_host is not None  # set by Request.set_proxy
+        if socks or http_proxy:
+            self._net.check_proxied(req.full_url)
+        # (yt-dlp's SOCKS connection class opens its socket to the proxy
+        # itself, never through _create_connection.)
+        pot_provider = self._net.pot_provider_endpoint(req.full_url)
+        return self.do_open(functools.partial(self._connection, conn_class, http_proxy, pot_provider), req, **kwargs)
+
     def http_open(self, req):
-        conn_class = self._make_conn_class(http.client.HTTPConnection, req)
-        return self.do_open(functools.partial(self._connection, conn_class), req)
+        return self._open(http.client.HTTPConnection, req)
 
     def https_open(self, req):
-        conn_class = self._make_conn_class(http.client.HTTPSConnection, req)
-        return self.do_open(functools.partial(self._connection, conn_class), req, context=self._context)
+        return self._open(http.client.HTTPSConnection, req, context=self._context)
 
     def http_response(self, req, resp):
         """Instead of yt-dlp's, which decompresses the whole body in memory
@@ -155,13 +199,12 @@ class _GuardedHTTPHandler(HTTPHandler):
 
 
 class _GuardedRedirectHandler(RedirectHandler):
-    def __init__(self, net: Network, proxies: dict) -> None:
+    def __init__(self, net: Network) -> None:
         super().__init__()
         self._net = net
-        self._proxies = proxies
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
-        self._net.check_target(newurl, proxied=select_proxy(newurl, self._proxies) is not None)
+        self._net.check_target(newurl)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -204,7 +247,7 @@ class OptivusGuardedRH(UrllibRH):
             UnknownHandler(),
             HTTPDefaultErrorHandler(),
             HTTPErrorProcessor(),
-            _GuardedRedirectHandler(self.net, proxies),
+            _GuardedRedirectHandler(self.net),
         ]
         for handler in handlers:
             opener.add_handler(handler)
@@ -214,17 +257,5 @@ class OptivusGuardedRH(UrllibRH):
     def _send(self, request):
         if self.net is None:
             raise RequestError("the address guard is not configured")
-        proxied = select_proxy(request.url, self._get_proxies(request)) is not None
-        self.net.check_target(request.url, proxied)
+        self.net.check_target(request.url)
         return super()._send(request)
-
-
-def proxy_hosts(proxies: dict) -> set[str]:
-    hosts = set()
-    for key, url in proxies.items():
-        if key == "no" or not url or url == "__noproxy__":
-            continue
-        host = urllib.parse.urlsplit(url if "://" in url else f"http://{url}").hostname
-        if host:
-            hosts.add(host.lower())
-    return hosts

@@ -1,26 +1,27 @@
-"""Wires the DLP engine and servicer into the shared gRPC bootstrap."""
+"""Wires the DLP engine and application layer into the shared gRPC
+bootstrap (the servicer) and, with NATS, the pipeline (the download
+stage's worker)."""
 
 from __future__ import annotations
 
-from optivus.media.v1 import media_service_pb2, media_service_pb2_grpc
-from optivus_common.blobs import BlobStore, blob_store_from_settings
-from optivus_common.server import Registration, serve
+from functools import partial
 
+from optivus.media.v1 import media_service_pb2_grpc
+from optivus_common.jobs.service_worker import stage_worker
+from optivus_common.registry import DLP
+from optivus_common.server import serve_service
+
+from .app import running_app
 from .config import DlpSettings
-from .convert import DOMAIN
 from .engine import DlpEngine
 from .servicer import MediaServicer
-
-SERVICE_NAME = media_service_pb2.DESCRIPTOR.services_by_name["MediaService"].full_name
-
-
-def registration(engine: DlpEngine, settings: DlpSettings, blobs: BlobStore | None) -> Registration:
-    servicer = MediaServicer(engine, settings, blobs)
-    return Registration(media_service_pb2_grpc.add_MediaServiceServicer_to_server, servicer, SERVICE_NAME)
+from .worker import download_stage
 
 
 async def run(settings: DlpSettings) -> int:
     engine = DlpEngine(settings)
-    async with blob_store_from_settings(settings) as blobs:
-        return await serve(settings, [registration(engine, settings, blobs)], domain=DOMAIN,
-                           address=f"{settings.host}:{settings.port}", load=engine.prepare)
+    async with running_app(settings, engine) as app, \
+            stage_worker(settings, DLP, partial(download_stage, app), settings.concurrency) as worker:
+        return await serve_service(settings, DLP, media_service_pb2_grpc.add_MediaServiceServicer_to_server,
+                                   MediaServicer(app), load=engine.prepare, on_ready=worker.start,
+                                   on_stop=worker.stop)

@@ -1,128 +1,50 @@
-"""MediaService: runs the engine per URL, concurrently up to the service's
-limits, and turns results into stream messages. A URL's failure is that
-URL's error message; the call itself fails only for a bad request."""
+"""MediaService: the gRPC adapter over the application layer (app.py):
+MediaRef sources -> URLs, the app's plain events -> stream messages, a
+URL's failure -> that URL's google.rpc.Status."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Sequence
+import contextlib
 
 from optivus.media.v1 import media_service_pb2 as pb
 from optivus.media.v1 import media_service_pb2_grpc as pb_grpc
-from optivus_common.blobs import BlobStore
-from optivus_common.errors import InvalidArgument, OptivusError, Unavailable
+from optivus_common.convert import media_source
+from optivus_common.registry import DLP
+from optivus_common.statuses import status_of
 
-from .config import DlpSettings
-from .convert import file_to_proto, info_to_proto, internal_status, progress_to_proto, status_of
-from .engine import DlpEngine, DownloadResult
-from .jobs import Job, Progress
-from .worker import run_job
-
-log = logging.getLogger(__name__)
+from .app import DlpApp, Downloaded, Failed, InfoFound, Progressed, urls_of
+from .convert import capabilities_to_proto, file_to_proto, info_to_proto, progress_to_proto
 
 
-async def _cancel_all(tasks: Sequence[asyncio.Task]) -> None:
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+def _urls(request) -> list[str]:
+    return urls_of([media_source(ref) for ref in request.sources])
 
 
 class MediaServicer(pb_grpc.MediaServiceServicer):
-    def __init__(self, engine: DlpEngine, settings: DlpSettings, blobs: BlobStore | None = None) -> None:
-        self._engine = engine
-        self._settings = settings
-        self._blobs = blobs
-        self._download_slots = asyncio.Semaphore(settings.concurrency)
-        self._info_slots = asyncio.Semaphore(settings.info_concurrency)
-
-    def _urls(self, urls: Sequence[str]) -> list[str]:
-        if not urls:
-            raise InvalidArgument("no URLs were given", reason="URLS_MISSING")
-        if len(urls) > self._settings.max_urls:
-            raise InvalidArgument(f"at most {self._settings.max_urls} URLs per request", reason="TOO_MANY_URLS",
-                                  count=len(urls), limit=self._settings.max_urls)
-        return list(urls)
+    def __init__(self, app: DlpApp) -> None:
+        self._app = app
 
     async def GetInfo(self, request: pb.GetInfoRequest, context):
-        tasks = [asyncio.create_task(self._info(i, url)) for i, url in enumerate(self._urls(request.urls))]
-        try:
-            for task in tasks:  # concurrent, answered in request order
-                yield await task
-        finally:
-            await _cancel_all(tasks)
-
-    async def _info(self, index: int, url: str) -> pb.GetInfoResponse:
-        job = Job()
-        try:
-            async with self._info_slots:
-                meta = await run_job(lambda: self._engine.get_info(url, job), job)
-            return pb.GetInfoResponse(url_index=index, url=url, info=info_to_proto(meta))
-        except OptivusError as exc:
-            return pb.GetInfoResponse(url_index=index, url=url, error=status_of(exc))
-        except Exception:
-            log.exception("info failed", extra={"url_index": index})
-            return pb.GetInfoResponse(url_index=index, url=url, error=internal_status())
+        async with contextlib.aclosing(self._app.info(_urls(request))) as events:
+            async for event in events:
+                reply = pb.GetInfoResponse(source_index=event.index, url=event.url)
+                if isinstance(event, InfoFound):
+                    reply.info.CopyFrom(info_to_proto(event.metadata))
+                else:
+                    reply.error.CopyFrom(status_of(event.error, DLP.domain, "GetInfo"))
+                yield reply
 
     async def Download(self, request: pb.DownloadRequest, context):
-        urls = self._urls(request.urls)
-        queue: asyncio.Queue = asyncio.Queue()
-        tasks = [asyncio.create_task(self._download(i, url, request.format, queue))
-                 for i, url in enumerate(urls)]
-        try:
-            pending = len(tasks)
-            while pending:
-                item = await queue.get()
-                if item is None:
-                    pending -= 1
-                else:
-                    yield item
-        finally:
-            await _cancel_all(tasks)
+        async with contextlib.aclosing(self._app.download(_urls(request), request.format)) as events:
+            async for event in events:
+                reply = pb.DownloadResponse(source_index=event.index, url=event.url)
+                if isinstance(event, Progressed):
+                    reply.progress.CopyFrom(progress_to_proto(event.progress))
+                elif isinstance(event, Downloaded):
+                    reply.file.CopyFrom(file_to_proto(event.file))
+                elif isinstance(event, Failed):
+                    reply.error.CopyFrom(status_of(event.error, DLP.domain, "Download"))
+                yield reply
 
-    async def _download(self, index: int, url: str, fmt: str, queue: asyncio.Queue) -> None:
-        loop = asyncio.get_running_loop()
-
-        def on_progress(p: Progress) -> None:  # called on the job's thread
-            event = pb.DownloadResponse(url_index=index, url=url, progress=progress_to_proto(p))
-            loop.call_soon_threadsafe(queue.put_nowait, event)
-
-        job = Job(on_progress, self._settings.progress_interval_s)
-        result: DownloadResult | None = None
-        try:
-            async with self._download_slots:
-                result = await run_job(lambda: self._engine.download(url, fmt, job), job)
-            blob_key = await self._publish(result)
-            queue.put_nowait(pb.DownloadResponse(url_index=index, url=url, file=file_to_proto(result, blob_key)))
-            result = None  # delivered
-        except OptivusError as exc:
-            queue.put_nowait(pb.DownloadResponse(url_index=index, url=url, error=status_of(exc)))
-        except Exception:
-            log.exception("download failed", extra={"url_index": index})
-            queue.put_nowait(pb.DownloadResponse(url_index=index, url=url, error=internal_status()))
-        finally:
-            if result is not None:  # finished but never handed out: nobody will ever ask for it
-                result.path.unlink(missing_ok=True)
-            queue.put_nowait(None)
-
-    async def _publish(self, result: DownloadResult) -> str | None:
-        """Copies the file into the object store when one is configured."""
-        if self._blobs is None:
-            return None
-        key = result.path.name
-        try:
-            return await self._blobs.put_file(result.path, key)
-        except asyncio.CancelledError:
-            await asyncio.shield(self._forget_blob(key))
-            raise
-        except Exception as exc:
-            log.warning("blob upload failed", extra={"blob_key": key, "error": str(exc)})
-            await self._forget_blob(key)
-            raise Unavailable("the download finished but could not be stored in the object store",
-                              reason="BLOB_STORE_UNAVAILABLE") from None
-
-    async def _forget_blob(self, key: str) -> None:
-        try:
-            await self._blobs.delete(key)
-        except Exception:  # noqa: BLE001 - best effort; the store may be down
-            pass
+    async def GetCapabilities(self, request: pb.GetCapabilitiesRequest, context):
+        return capabilities_to_proto(await self._app.capabilities())

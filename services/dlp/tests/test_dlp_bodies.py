@@ -11,12 +11,13 @@ import tracemalloc
 import zlib
 
 import pytest
-from dlp_fixtures import dlp_settings, engine_for, site, site_root  # noqa: F401 - fixtures
-from dlp_site import BOMB_BYTES, files_under, gzip_bomb, wait_until
 
 from optivus_common.errors import OptivusError, ResourceExhausted
 from optivus_dlp.bodies import MAX_IDLE_INPUT, BoundedBody, Inflater, decoding
-from optivus_dlp.jobs import Job
+from optivus_dlp.fetch_handle import FetchHandle
+from optivus_testing.dlp_site import BOMB_BYTES, files_under, gzip_bomb, wait_until
+
+pytestmark = pytest.mark.integration  # real site, yt-dlp and hundreds of MB decoded: about a minute
 
 MB = 1024 * 1024
 # Memory a download needs besides the bytes it holds: yt-dlp's extraction,
@@ -166,13 +167,14 @@ def traced_peak(fn, *args) -> tuple[int, BaseException | None]:
     return peak, error
 
 
+@pytest.mark.slow  # 256 MB decoded under tracemalloc: about 20 s
 def test_a_gzip_bomb_served_as_media_is_refused_with_bounded_memory(engine_for, site):
     """256 MB of spaces in 250 KB of gzip, with Content-Encoding: gzip.
     yt-dlp's own handler inflated it whole before any size check (peak
     above 500 MB); decoded as it is read, the file size limit stops it."""
     gzip_bomb()
     engine = engine_for(max_file_mb=1)
-    peak, error = traced_peak(engine.download, site.url("bomb.mp4"), None, Job())
+    peak, error = traced_peak(engine.download, site.url("bomb.mp4"), None, FetchHandle())
     assert isinstance(error, ResourceExhausted) and error.reason == "FILE_TOO_LARGE", error
     assert peak < engine.settings.max_file_bytes + HEADROOM < BOMB_BYTES // 8, peak
     assert files_under(engine.settings.path_video) == []
@@ -181,7 +183,7 @@ def test_a_gzip_bomb_served_as_media_is_refused_with_bounded_memory(engine_for, 
 def test_a_gzip_bomb_served_as_a_page_is_refused_with_bounded_memory(engine_for, site):
     gzip_bomb()
     engine = engine_for(max_page_mb=1)
-    peak, error = traced_peak(engine.get_info, site.url("bomb.html"), Job())
+    peak, error = traced_peak(engine.get_info, site.url("bomb.html"), FetchHandle())
     assert isinstance(error, ResourceExhausted) and error.reason == "RESPONSE_TOO_LARGE", error
     assert "1.0 MB" in error.message
     assert peak < engine.settings.max_page_bytes + HEADROOM, peak
@@ -189,7 +191,7 @@ def test_a_gzip_bomb_served_as_a_page_is_refused_with_bounded_memory(engine_for,
 
 def test_an_endless_page_is_refused_with_bounded_memory(engine_for, site):
     engine = engine_for(max_page_mb=1)
-    peak, error = traced_peak(engine.get_info, site.url("endless.html"), Job())
+    peak, error = traced_peak(engine.get_info, site.url("endless.html"), FetchHandle())
     assert isinstance(error, ResourceExhausted) and error.reason == "RESPONSE_TOO_LARGE", error
     assert peak < engine.settings.max_page_bytes + HEADROOM, peak
     hit = site.hits_for("/endless.html")[-1]
@@ -203,7 +205,7 @@ def test_an_endless_playlist_fetched_by_the_hls_downloader_is_refused(engine_for
     a media downloader is running."""
     engine = engine_for(max_page_mb=1)
     path = "/twice/endless/index.m3u8"
-    peak, error = traced_peak(engine.download, site.url(path), None, Job())
+    peak, error = traced_peak(engine.download, site.url(path), None, FetchHandle())
     assert isinstance(error, ResourceExhausted) and error.reason == "RESPONSE_TOO_LARGE", error
     assert peak < engine.settings.max_page_bytes + HEADROOM, peak
     assert len(site.hits_for(path)) == 2 and not site.hits_for("/twice/endless/seg000.ts")
@@ -216,26 +218,26 @@ def test_media_larger_than_the_page_cap_still_downloads(engine_for, site):
     engine = engine_for(max_page_mb=0.004)
     assert (site.root / "clip.mp4").stat().st_size > engine.settings.max_page_bytes
     for url in (site.url("clip.mp4"), site.url("page.html"), site.url("hls/index.m3u8")):
-        result = engine.download(url, None, Job())
+        result = engine.download(url, None, FetchHandle())
         assert result.size_bytes > engine.settings.max_page_bytes
     assert len(files_under(engine.settings.path_video)) == 3
 
 
 def test_gzip_encoded_pages_and_playlists_still_work(engine_for, site):
     engine = engine_for()
-    result = engine.download(site.url("gz/page.html"), None, Job())
+    result = engine.download(site.url("gz/page.html"), None, FetchHandle())
     assert result.path.read_bytes() == (site.root / "clip.mp4").read_bytes()
     assert site.hits_for("/gz/clip.mp4")[-1].accept_encoding == "identity"  # yt-dlp's downloader asks so
-    result = engine.download(site.url("gz/hls/index.m3u8"), None, Job())
+    result = engine.download(site.url("gz/hls/index.m3u8"), None, FetchHandle())
     assert result.size_bytes > 0 and site.hits_for("/gz/hls/seg002.ts")
 
 
 def test_requests_accept_only_the_encodings_decoded_as_a_stream(engine_for, site):
     engine = engine_for()
-    job = Job()
-    with engine._ydl(job, engine._params()) as ydl:
+    handle = FetchHandle()
+    with engine._ydl(handle, engine._params()) as ydl:
         response = ydl.urlopen(site.url("gz/page.html"))
         assert response.headers["Content-Encoding"] == "gzip"
         assert response.read() == (site.root / "page.html").read_bytes()
-    job.release()
+    handle.release()
     assert site.hits_for("/gz/page.html")[-1].accept_encoding == "gzip, deflate"

@@ -1,5 +1,5 @@
-"""The address guard on its own: which addresses pass, proxies, and the
-check at connect time that defeats DNS rebinding."""
+"""The address guard on its own: which addresses pass, and the check at
+connect time that defeats DNS rebinding (proxies: test_dlp_proxy.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ import ipaddress
 import socket
 
 import pytest
-from dlp_fixtures import dlp_settings, engine_for, site, site_root  # noqa: F401 - fixtures
-from dlp_site import MediaSite, files_under
 
 from optivus_common.errors import PermissionDenied
+from optivus_dlp.fetch_handle import FetchHandle
 from optivus_dlp.guard import AddressPolicy
-from optivus_dlp.jobs import Job
-from optivus_dlp.network import AddressRefused, Network, proxy_hosts
+from optivus_testing.dlp_site import MediaSite, files_under
 
 
 @pytest.mark.parametrize("address, allowed", [
@@ -59,17 +57,6 @@ def test_allowed_networks_open_exactly_what_they_name():
     assert not policy.allows("127.0.0.2") and not policy.allows("10.9.0.1") and not policy.allows("::1")
 
 
-def test_proxy_hosts_are_trusted_and_targets_behind_them_checked_by_name():
-    job = Job()
-    net = Network(AddressPolicy(), job)
-    net.proxy_hosts = proxy_hosts({"all": "http://user:pw@10.20.30.40:3128", "no": "localhost"})
-    assert net.proxy_hosts == {"10.20.30.40"}
-    net.check_target("http://host.invalid/a.mp4", proxied=True)  # only the proxy can resolve it
-    with pytest.raises(AddressRefused):
-        net.check_target("http://169.254.169.254/latest/", proxied=True)
-    assert isinstance(job.refusal, PermissionDenied)
-
-
 def test_the_address_is_checked_again_when_connecting(engine_for, site, site_root, monkeypatch):
     """DNS rebinding: the name is public when the URL is checked and
     loopback when yt-dlp connects. The connection goes to neither."""
@@ -86,7 +73,7 @@ def test_the_address_is_checked_again_when_connecting(engine_for, site, site_roo
     with MediaSite(site_root, host="127.0.0.2") as other:
         monkeypatch.setattr(socket, "getaddrinfo", rebinding)
         with pytest.raises(PermissionDenied) as err:
-            engine.get_info(f"http://rebind.test:{other.port}/clip.mp4", Job())
+            engine.get_info(f"http://rebind.test:{other.port}/clip.mp4", FetchHandle())
         monkeypatch.undo()
         assert err.value.reason == "ADDRESS_NOT_ALLOWED" and "127.0.0.2" in err.value.message
         assert other.hits == []

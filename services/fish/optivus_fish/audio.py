@@ -15,6 +15,7 @@ MIN_REFERENCE_SECONDS = 0.5
 MAX_SAMPLE_RATE = 192_000
 MAX_CHANNELS = 8
 _BLOCK_FRAMES = 1 << 16
+WAV_HEADER_BYTES = 44
 
 
 def decode(data: bytes, max_seconds: float | None = None) -> tuple[np.ndarray, int]:
@@ -76,7 +77,7 @@ def pcm16_to_float(data: bytes) -> np.ndarray:
 
 
 def wav_header(sample_rate: int, data_bytes: int | None = None, channels: int = 1) -> bytes:
-    """A 44-byte PCM16 WAV header. data_bytes None: a streaming header whose
+    """A PCM16 WAV header (WAV_HEADER_BYTES long). data_bytes None: a streaming header whose
     sizes say "unknown" (0xFFFFFFFF), as players of live WAV expect."""
     size = 0xFFFFFFFF if data_bytes is None else data_bytes
     riff = 0xFFFFFFFF if data_bytes is None else 36 + data_bytes

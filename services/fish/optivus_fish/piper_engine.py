@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine import Params, ReferenceClip, SpokenPiece
+from .speech_engine import Params, ReferenceClip, SpokenPiece
 
 log = logging.getLogger(__name__)
 

@@ -1,70 +1,56 @@
-"""Shared pieces of the fish tests (imported by them; not a conftest, so
-that the test folders stay free of duplicate conftest modules). Built
-things are cached per process: the tiny checkpoint takes seconds to make
-and fish_speech seconds to import."""
+"""Helpers of the fish tests (the fixtures are in optivus_testing)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 
 import grpc
-import pytest
+import numpy as np
 
 from optivus.tts.v1 import tts_service_pb2 as pb
 from optivus.tts.v1 import tts_service_pb2_grpc as pb_grpc
-from optivus_common.media import MediaResolver
-from optivus_common.server import start_server
+from optivus_common.registry import FISH
+from optivus_common.server import Registration, start_server
+from optivus_fish.app import TtsApp
+from optivus_fish.app_runtime import running_app
 from optivus_fish.config import FishSettings
-from optivus_fish.engines import Engines
-from optivus_fish.references import ReferenceStore
-from optivus_fish.server import DOMAIN, registration
-from optivus_fish.tiny_checkpoint import build
-
-# The tiny model rarely emits its end token: every sentence runs to this
-# many semantic frames (2048 samples at 44.1 kHz each, about 1.4 s).
-TINY_TOKENS = 30
-_cache: dict[str, object] = {}
+from optivus_fish.engine_choice import Engines
+from optivus_fish.servicer import TtsServicer
+from optivus_fish.speech_engine import SpokenPiece
 
 
-def tiny_checkpoint_folder(root: Path) -> Path:
-    if "tiny" not in _cache:
-        _cache["tiny"] = build(root / "tiny-openaudio-s1", seed=0)
-    return _cache["tiny"]
+class FakeEngine:
+    """A stand-in speech engine for the fast tests; it does not speak. Each
+    piece of text becomes a tone of 10 ms per character, and every call is
+    recorded (pieces, references, params)."""
+
+    def __init__(self, name: str, sample_rate: int, clones_voices: bool) -> None:
+        self.name, self.sample_rate, self.clones_voices = name, sample_rate, clones_voices
+        self.description = f"{name}:fake"
+        self.calls: list[tuple] = []
+
+    def speak(self, pieces, references, params, stop) -> Iterator[SpokenPiece]:
+        self.calls.append((list(pieces), list(references), params))
+        for index, piece in enumerate(pieces):
+            if stop.is_set():
+                return
+            n = self.sample_rate * len(piece) // 100
+            yield SpokenPiece(index, (0.3 * np.sin(np.arange(n, dtype=np.float32) * 0.05)).astype(np.float32))
+
+    def close(self) -> None:
+        pass
 
 
-def settings_for(media_dir: Path, model_cache: Path, model: str, **overrides) -> FishSettings:
-    values = dict(data_dir=media_dir, path_video=media_dir / "videos", fs_path=media_dir / "fs_audio",
-                  model_cache=model_cache, model=model, max_new_tokens=TINY_TOKENS, download=False,
-                  max_text_chars=2000)
-    values.update(overrides)
-    return FishSettings(**values)
-
-
-def loaded_engines(settings: FishSettings) -> Engines:
-    """Fish (tiny checkpoint) and Piper, loaded once per process."""
-    key = f"engines:{settings.model}:{settings.engine}"
-    if key not in _cache:
-        engines = Engines(settings)
-        engines.load()
-        _cache[key] = engines
-    return _cache[key]
-
-
-@pytest.fixture(scope="session")
-def tiny_checkpoint(tmp_path_factory) -> Path:
-    return tiny_checkpoint_folder(tmp_path_factory.getbasetemp())
-
-
-@pytest.fixture(scope="module")
-def fish_settings(media_dir, model_cache, tiny_checkpoint) -> FishSettings:
-    return settings_for(media_dir, model_cache, str(tiny_checkpoint))
-
-
-@pytest.fixture(scope="module")
-def engines(fish_settings) -> Engines:
-    return loaded_engines(fish_settings)
+def fake_engines(settings: FishSettings, loaded: bool = True) -> Engines:
+    """Engines as the service picks them, with fake Fish (44.1 kHz, clones
+    voices) and fake Piper (22.05 kHz) loaded."""
+    engines = Engines(settings)
+    engines.fish = FakeEngine("fish", 44100, True)
+    engines.piper = FakeEngine("piper", 22050, False)
+    engines.loaded = loaded
+    return engines
 
 
 class GatedEngine:
@@ -91,12 +77,20 @@ class GatedEngine:
         pass
 
 
-async def start_tts_server(settings: FishSettings, engines: Engines):
-    references = ReferenceStore(settings.fs_path / "references")
-    running = await start_server(settings, [registration(engines, references, MediaResolver(settings), settings)],
-                                 domain=DOMAIN, address="127.0.0.1:0")
-    await running.set_serving(True)
-    return running
+@contextlib.asynccontextmanager
+async def tts_server(settings: FishSettings, engines: Engines) -> AsyncIterator[tuple[pb_grpc.TtsServiceStub, TtsApp]]:
+    """The service's app and servicer on a real grpc.aio server (port 0);
+    yields a stub connected to it, and the app."""
+    async with running_app(settings, engines) as app:
+        running = await start_server(settings, [Registration(pb_grpc.add_TtsServiceServicer_to_server,
+                                                             TtsServicer(app), FISH.grpc_service)],
+                                     domain=FISH.domain, address="127.0.0.1:0")
+        await running.set_serving(True)
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+                yield pb_grpc.TtsServiceStub(channel), app
+        finally:
+            await running.stop(None)
 
 
 async def collect(stub: pb_grpc.TtsServiceStub, request: pb.SynthesizeRequest) -> list[pb.SynthesizeResponse]:

@@ -9,7 +9,7 @@ import pytest
 
 from optivus_fish.checkpoint import S1_FILES, CheckpointError, check_layout, resolve
 from optivus_fish.config import FishSettings
-from optivus_fish.engines import Engines
+from optivus_fish.engine_choice import Engines
 
 
 def s1_folder(tmp_path, model_type="dual_ar"):

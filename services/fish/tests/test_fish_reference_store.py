@@ -1,10 +1,12 @@
-"""ReferenceStore's file work runs in worker threads, never on the event
+"""The folder reference store's file work runs in worker threads, never on the event
 loop that serves every RPC."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ import pytest
 
 from optivus_common.errors import NotFound
 from optivus_fish import audio
-from optivus_fish.references import ReferenceStore
+from optivus_fish.references import FolderReferences, Reference, new_id
 
 
 async def test_reference_file_io_stays_off_the_event_loop(tmp_path, monkeypatch):
@@ -29,15 +31,17 @@ async def test_reference_file_io_stays_off_the_event_loop(tmp_path, monkeypatch)
             return real(*args, **kwargs)
         monkeypatch.setattr(owner, name, wrapper)
 
-    for name in ("mkdir", "write_bytes", "read_bytes", "read_text", "rename", "is_dir"):
+    for name in ("mkdir", "write_bytes", "read_bytes", "read_text", "rename", "is_dir", "iterdir"):
         watch(Path, name)
     watch(shutil, "rmtree")
 
-    store = ReferenceStore(tmp_path / "references")
+    store = FolderReferences(tmp_path / "references")
     wav = audio.wav_bytes(np.sin(np.linspace(0, 900, 16000)).astype(np.float32) * 0.3, 16000)
-    ref = await store.add(wav, "a test tone", "tone", 60)
+    ref = Reference(new_id(), "tone", "a test tone", 1.0, datetime.now(timezone.utc), len(wav))
+    await store.add(ref, wav)
     got, stored = await store.get(ref.reference_id)
-    assert got == ref and stored[:4] == b"RIFF"
+    assert got == ref and stored == wav
+    assert await store.list_all() == [ref]
     await store.delete(ref.reference_id)
     with pytest.raises(NotFound):
         await store.get(ref.reference_id)
@@ -48,3 +52,17 @@ async def test_reference_file_io_stays_off_the_event_loop(tmp_path, monkeypatch)
     assert {"mkdir", "write_bytes", "rename", "read_bytes", "rmtree"} <= touched
     on_loop = [name for name, on in calls if on]
     assert not on_loop, f"file work on the event loop: {on_loop}"
+
+
+async def test_tidy_removes_old_leftovers_of_interrupted_writes(tmp_path):
+    store = FolderReferences(tmp_path / "references")
+    old_dir, old_file = store.root / ".staging-abc-1234", store.root / ".fetch-abc-1234.wav"
+    young = store.root / ".staging-def-5678"
+    for folder in (old_dir, young):
+        folder.mkdir(parents=True)
+    old_file.write_bytes(b"x")
+    (store.root / "notes.txt").write_text("not ours")
+    for path in (old_dir, old_file):
+        os.utime(path, (0, 0))
+    await store.tidy()
+    assert sorted(p.name for p in store.root.iterdir()) == [".staging-def-5678", "notes.txt"]

@@ -7,12 +7,12 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from conftest import running_service
 from optivus.media.v1 import media_ref_pb2
 from optivus.speech.v1 import speech_service_pb2 as speech_pb
 from optivus.speech.v1 import speech_service_pb2_grpc as speech_grpc
 from optivus.tts.v1 import tts_service_pb2 as pb
 from optivus.tts.v1 import tts_service_pb2_grpc as pb_grpc
+from optivus_testing.processes import running_service
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

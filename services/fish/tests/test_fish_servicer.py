@@ -8,13 +8,18 @@ import wave
 
 import grpc
 import pytest
+from fish_testkit import (
+    GatedEngine,
+    collect,
+    error_reason,
+    parts,
+    seconds,
+    tts_server,
+)
 
 from optivus.media.v1 import media_ref_pb2
 from optivus.tts.v1 import tts_service_pb2 as pb
-from optivus.tts.v1 import tts_service_pb2_grpc as pb_grpc
-
-from fish_testkit import (GatedEngine, collect, engines, error_reason, fish_settings, parts,  # noqa: F401
-                          seconds, start_tts_server, tiny_checkpoint)
+from optivus_testing.rpc import rpc_error
 
 pytestmark = pytest.mark.slow
 
@@ -23,10 +28,8 @@ THREE = "The first sentence is here. A second one follows it! Is this the third?
 
 @pytest.fixture
 async def stub(fish_settings, engines):
-    running = await start_tts_server(fish_settings, engines)
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-        yield pb_grpc.TtsServiceStub(channel)
-    await running.stop(None)
+    async with tts_server(fish_settings, engines) as (stub, _):
+        yield stub
 
 
 def piper(text: str, **kw) -> pb.SynthesizeRequest:
@@ -39,19 +42,13 @@ def fish(text: str, **kw) -> pb.SynthesizeRequest:
 
 
 async def expect_error(call, code, reason=None, message=None):
-    with pytest.raises(grpc.aio.AioRpcError) as err:
-        result = call()
-        if hasattr(result, "__aiter__"):
-            async for _ in result:
-                pass
-        else:
-            await result
-    assert err.value.code() == code, err.value.details()
+    error = await rpc_error(call())
+    assert error.code() == code, error.details()
     if reason is not None:
-        assert error_reason(err.value) == reason
+        assert error_reason(error) == reason
     if message is not None:
-        assert message in err.value.details()
-    return err.value
+        assert message in error.details()
+    return error
 
 
 async def test_piper_wav_stream_is_one_playable_file(stub):
@@ -79,19 +76,16 @@ async def test_pcm_format_has_no_header(stub):
 async def test_first_chunk_arrives_before_synthesis_ends(fish_settings, engines, monkeypatch):
     gated = GatedEngine(engines.piper)
     monkeypatch.setattr(engines, "piper", gated)
-    running = await start_tts_server(fish_settings, engines)
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-            stream = pb_grpc.TtsServiceStub(channel).Synthesize(piper(THREE))
+        async with tts_server(fish_settings, engines) as (stub, _):
             kinds, done_at_first_chunk = [], None
-            async for response in stream:
+            async for response in stub.Synthesize(piper(THREE)):
                 kinds.append(response.WhichOneof("response"))
                 if kinds[-1] == "chunk" and done_at_first_chunk is None:
                     done_at_first_chunk = list(gated.pieces_done)
                     gated.gate.set()  # only now may sentences 2 and 3 be synthesized
     finally:
         gated.gate.set()
-        await running.stop(None)
     # The client held sentence 1's audio while sentence 2 was still waiting to be spoken.
     assert done_at_first_chunk == [0]
     assert not gated.gate_timed_out
@@ -101,7 +95,7 @@ async def test_first_chunk_arrives_before_synthesis_ends(fish_settings, engines,
 async def test_auto_is_fish_when_its_checkpoint_resolves(stub):
     header, chunks, summary = parts(await collect(stub, pb.SynthesizeRequest(
         text="Hello.", params=pb.SynthesisParams(seed=1))))
-    assert header.engine == pb.TTS_ENGINE_FISH and "tiny random checkpoint" in header.model
+    assert header.engine == pb.TTS_ENGINE_FISH and header.model == "fish:tiny-openaudio-s1"
     assert header.sample_rate_hertz == 44100
     assert 0.5 < seconds(summary.audio_duration) < 3.0
 
@@ -122,10 +116,8 @@ async def test_huge_text_is_refused_without_waiting_for_the_busy_engine(fish_set
     the check runs before any queueing or engine work."""
     gated = GatedEngine(engines.piper)
     monkeypatch.setattr(engines, "piper", gated)
-    running = await start_tts_server(fish_settings, engines)
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-            stub = pb_grpc.TtsServiceStub(channel)
+        async with tts_server(fish_settings, engines) as (stub, _):
             busy = stub.Synthesize(piper(THREE))
             first = [await anext(aiter(busy)) for _ in range(2)]  # header + first chunk: slot held
             assert first[1].WhichOneof("response") == "chunk"
@@ -137,7 +129,6 @@ async def test_huge_text_is_refused_without_waiting_for_the_busy_engine(fish_set
             assert rest[-1].WhichOneof("response") == "summary"
     finally:
         gated.gate.set()
-        await running.stop(None)
 
 
 @pytest.mark.parametrize("params, field", [

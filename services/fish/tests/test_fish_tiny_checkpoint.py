@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 
 from optivus_fish import audio, torchaudio_shim
-from optivus_fish.engine import Params, ReferenceClip
-
-from fish_testkit import TINY_TOKENS, engines, fish_settings, tiny_checkpoint  # noqa: F401
+from optivus_fish.speech_engine import Params, ReferenceClip
+from optivus_testing.fish import TINY_TOKENS
 
 pytestmark = pytest.mark.slow
 
@@ -81,7 +80,7 @@ def test_torchaudio_is_the_stand_in_and_was_never_called(engines, speech):
 
 
 def test_close_stops_the_generation_worker(tiny_checkpoint, engines):
-    from optivus_fish.fish_engine import FishEngine
+    from optivus_fish.fish_speech_engine import FishEngine
 
     before = set(threading.enumerate())
     engine = FishEngine(tiny_checkpoint, max_new_tokens=4)

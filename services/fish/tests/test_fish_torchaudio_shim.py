@@ -29,6 +29,7 @@ def test_any_call_raises_and_is_recorded():
     del torchaudio.attempts[before:]
 
 
+@pytest.mark.slow  # imports the real fish_speech package: about 20 s
 def test_fish_speech_imports_with_the_stand_in_in_a_fresh_process():
     code = ("from optivus_fish import torchaudio_shim; torchaudio_shim.install();"
             "import fish_speech.inference_engine, fish_speech.models.dac.modded_dac, audiotools, dac;"

@@ -1,24 +1,18 @@
-"""Proto <-> engine type conversions for the vision API."""
+"""Proto <-> plain type conversions for the vision API (transport side)."""
 
 from __future__ import annotations
 
-from google.protobuf.duration_pb2 import Duration
-
 from optivus.vision.v1 import vision_service_pb2 as pb
+from optivus_common.convert import duration, media_source
 from optivus_common.errors import InvalidArgument
 
+from .app import Capabilities, ImageRequest
 from .results import Description, Engine, Region, Task
 from .video_pipeline import SceneResult, VideoOptions, VideoSummary
 
 _TASKS = {getattr(pb, f"VISION_TASK_{task.name}"): task for task in Task}
 _TASK_TO_PB = {task: value for value, task in _TASKS.items()}
 _ENGINES = {Engine.FLORENCE2: pb.VISION_ENGINE_FLORENCE2, Engine.RAPIDOCR: pb.VISION_ENGINE_RAPIDOCR}
-
-
-def duration(seconds: float) -> Duration:
-    d = Duration()
-    d.FromNanoseconds(round(seconds * 1e9))
-    return d
 
 
 def task_from_proto(value: int) -> Task | None:
@@ -36,6 +30,11 @@ def task_to_proto(task: Task) -> int:
 
 def engine_to_proto(engine: Engine) -> int:
     return _ENGINES[engine]
+
+
+def image_request_from_proto(request: pb.DescribeImageRequest) -> ImageRequest:
+    return ImageRequest(source=media_source(request.image), task=task_from_proto(request.task),
+                        phrase=request.phrase)
 
 
 def region_to_proto(region: Region) -> pb.Region:
@@ -58,10 +57,6 @@ def result_to_proto(result: Description) -> pb.VisionResult:
 
 
 def video_options_from_proto(request: pb.DescribeVideoRequest) -> VideoOptions:
-    if request.sample_fps < 0 or request.sample_fps > 30:
-        raise InvalidArgument("sample_fps must be between 0 (the default) and 30", reason="BAD_SAMPLE_FPS")
-    if not 0 <= request.scene_threshold <= 1:
-        raise InvalidArgument("scene_threshold must be between 0 (the default) and 1", reason="BAD_SCENE_THRESHOLD")
     return VideoOptions(task=task_from_proto(request.task), phrase=request.phrase,
                         sample_fps=request.sample_fps, scene_threshold=request.scene_threshold,
                         include_ocr=request.include_ocr)
@@ -79,4 +74,19 @@ def summary_to_proto(summary: VideoSummary) -> pb.VideoSummary:
         decoded_frames=summary.decoded_frames, sampled_frames=summary.sampled_frames,
         described_frames=summary.described_frames, task=task_to_proto(summary.task),
         engine=engine_to_proto(summary.engine), warning=summary.warning,
+    )
+
+
+def video_item_to_proto(item: SceneResult | VideoSummary) -> pb.DescribeVideoResponse:
+    if isinstance(item, SceneResult):
+        return pb.DescribeVideoResponse(scene=scene_to_proto(item))
+    return pb.DescribeVideoResponse(summary=summary_to_proto(item))
+
+
+def capabilities_to_proto(capabilities: Capabilities) -> pb.GetCapabilitiesResponse:
+    return pb.GetCapabilitiesResponse(
+        tasks=[pb.TaskSupport(task=task_to_proto(t), engine=engine_to_proto(e))
+               for t, e in capabilities.tasks.items()],
+        default_task=task_to_proto(capabilities.default_task), florence_model=capabilities.florence_model,
+        florence_unavailable_reason=capabilities.florence_unavailable_reason, device=capabilities.device,
     )

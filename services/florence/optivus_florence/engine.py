@@ -1,25 +1,46 @@
 """VisionEngine: Florence-2 and/or RapidOCR, loaded once per process.
-Model-facing only: no gRPC here. Decides which engine serves each task,
-and what a request that names no task gets."""
+Model-facing only: plain Python types, no transport, no media. Decides
+which engine serves each task, and what a request that names no task
+gets. It is given what it needs (EngineConfig), not the service settings."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from PIL import Image
 
-from optivus_common.errors import FailedPrecondition, InvalidArgument, Unavailable
+from optivus_common.devices import pick_device
+from optivus_common.errors import FailedPrecondition, InvalidArgument, still_loading
 
 from .config import FlorenceSettings
-from .florence2 import Florence2, pick_device
-from .images import open_image, use_own_pixel_limit
+from .florence2 import Florence2
 from .model_files import ModelUnavailable, resolve_model
 from .ocr import RapidOcr
 from .results import DEFAULT_TASK, Description, Engine, Task
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    model: str
+    model_cache: Path
+    download: bool = True
+    device: str = "auto"
+    # Images per generate() call.
+    batch_size: int = 4
+    num_beams: int = 3
+    max_new_tokens: int = 1024
+    ocr_engine: str = "auto"
+
+    @classmethod
+    def from_settings(cls, settings: FlorenceSettings) -> EngineConfig:
+        return cls(model=settings.model, model_cache=settings.model_cache, download=settings.download,
+                   device=settings.device, batch_size=settings.batch_size, num_beams=settings.num_beams,
+                   max_new_tokens=settings.max_new_tokens, ocr_engine=settings.ocr_engine)
 
 
 @dataclass(frozen=True)
@@ -34,41 +55,49 @@ class Plan:
 
 
 class VisionEngine:
-    def __init__(self, settings: FlorenceSettings) -> None:
-        self.settings = settings
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
         self._florence: Florence2 | None = None
         self._ocr: RapidOcr | None = None
         self.florence_reason = "the model is still loading"
         self.device = ""
         self._loaded = False
         self._load_lock = threading.Lock()
-        use_own_pixel_limit()
+
+    @classmethod
+    def from_settings(cls, settings: FlorenceSettings) -> VisionEngine:
+        return cls(EngineConfig.from_settings(settings))
 
     @property
     def loaded(self) -> bool:
         return self._loaded
 
     @property
+    def batch_size(self) -> int:
+        """Images the model takes per call; callers group work by it."""
+        return self.config.batch_size
+
+    @property
     def florence_model(self) -> str:
         return self._florence.name if self._florence else ""
 
     def load(self) -> None:
+        config = self.config
         with self._load_lock:
             if self._loaded:
                 return
-            spec = self.settings.model
             try:
-                path = resolve_model(spec, self.settings.model_cache, self.settings.download)
-                self.device = pick_device(self.settings.device)
-                self._florence = Florence2.load(path, spec, self.device, self.settings.num_beams,
-                                                self.settings.max_new_tokens)
+                path = resolve_model(config.model, config.model_cache, config.download)
+                self.device = pick_device(config.device)
+                self._florence = Florence2.load(path, config.model, self.device, config.num_beams,
+                                                config.max_new_tokens)
                 self.florence_reason = ""
             except ModelUnavailable as exc:
                 self.florence_reason = str(exc)
             except Exception as exc:  # noqa: BLE001 - unusable weights: serve what we can without them
                 log.error("florence-2 failed to load", exc_info=exc)
-                self.florence_reason = f"loading {spec} failed: {type(exc).__name__}: {str(exc)[:200]}"
-            if self._florence is None or self.settings.ocr_engine == "rapidocr":
+                self.florence_reason = f"loading {config.model} failed: {type(exc).__name__}: {str(exc)[:200]}"
+            if self._florence is None or config.ocr_engine == "rapidocr":
                 self._ocr = RapidOcr()
             self.device = self.device or "cpu"
             self._loaded = True
@@ -82,7 +111,7 @@ class VisionEngine:
         served = {}
         for task in Task:
             if task.is_ocr and (self._ocr is not None and (self._florence is None
-                                                           or self.settings.ocr_engine == "rapidocr")):
+                                                           or self.config.ocr_engine == "rapidocr")):
                 served[task] = Engine.RAPIDOCR
             elif self._florence is not None:
                 served[task] = Engine.FLORENCE2
@@ -94,7 +123,7 @@ class VisionEngine:
     def plan(self, task: Task | None, phrase: str = "") -> Plan:
         """Raises FailedPrecondition for a task this instance cannot serve."""
         if not self._loaded:
-            raise Unavailable("the vision models are still loading", reason="MODEL_NOT_LOADED")
+            raise still_loading("vision model")
         served = self.capabilities()
         warning = ""
         if task is None:
@@ -111,22 +140,15 @@ class VisionEngine:
             raise InvalidArgument("CAPTION_TO_PHRASE_GROUNDING needs a phrase to ground", reason="PHRASE_MISSING")
         return Plan(task, served[task], phrase.strip(), warning)
 
-    def ocr_plan(self) -> Plan:
-        return self.plan(Task.OCR)
-
     def describe(self, images: list[Image.Image], plan: Plan) -> list[Description]:
-        """Runs `plan` on `images`, in generate() batches of the configured size."""
+        """Runs `plan` on `images`, in generate() batches of batch_size."""
         results: list[Description] = []
         if plan.engine is Engine.RAPIDOCR:
             results = [self._ocr.describe(image, plan.task) for image in images]
         else:
-            size = self.settings.batch_size
+            size = self.config.batch_size
             for i in range(0, len(images), size):
                 results.extend(self._florence.describe(images[i:i + size], plan.task, plan.phrase))
         if plan.warning:
             results = [replace(r, warning=plan.warning) for r in results]
         return results
-
-    def describe_image(self, source: str | bytes, plan: Plan) -> Description:
-        image = open_image(source, self.settings.max_image_pixels)
-        return self.describe([image], plan)[0]

@@ -16,14 +16,6 @@ from .results import Description, Engine, Region, Task
 log = logging.getLogger(__name__)
 
 
-def pick_device(setting: str) -> str:
-    import torch
-
-    if setting == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return setting
-
-
 def _labels_text(labels: list[str], sep: str) -> str:
     return sep.join(label.strip() for label in labels if label and label.strip())
 

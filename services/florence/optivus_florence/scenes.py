@@ -6,7 +6,9 @@ like a cut, while a change of shot changes the colours.
 
 Each scene keeps a bounded, evenly thinned set of its frames, from which
 key frames are taken near its middle, so a long scene costs no more
-memory than a short one."""
+memory than a short one. Every scene is described, so their number is
+bounded too: a change closer than min_scene_seconds to the scene's start
+is merged into it, and after max_scenes scenes nothing is cut."""
 
 from __future__ import annotations
 
@@ -45,6 +47,8 @@ class SceneFrames:
     start: float
     end: float = 0.0
     frames: list[Frame] = field(default_factory=list)
+    # Scene changes inside this scene that the limits merged into it.
+    merged: int = 0
     _stride: int = 1
     _seen: int = 0
 
@@ -64,10 +68,12 @@ class SceneFrames:
 
 
 def detect_scenes(frames: Iterable[Frame], threshold: float, max_scene_seconds: float,
-                  end_of_video: Callable[[float], float]) -> Iterator[SceneFrames]:
+                  end_of_video: Callable[[float], float], min_scene_seconds: float = 0.0,
+                  max_scenes: int = 0) -> Iterator[SceneFrames]:
     """Yields each scene once the next one has begun (the last at the end).
     A cut lies midway between the last sample before it and the first after.
-    end_of_video(last_sample_time) gives the last scene's end."""
+    end_of_video(last_sample_time) gives the last scene's end. max_scenes 0:
+    no cap."""
     scene: SceneFrames | None = None
     prev_sig, prev_time = None, 0.0
     for frame in frames:
@@ -75,13 +81,16 @@ def detect_scenes(frames: Iterable[Frame], threshold: float, max_scene_seconds: 
         if scene is None:
             scene = SceneFrames(index=0, start=0.0)
         else:
-            cut = distance(prev_sig, sig) >= threshold
+            changed = distance(prev_sig, sig) >= threshold
+            midway = (prev_time + frame.time) / 2
+            cut = changed and midway - scene.start >= min_scene_seconds
             too_long = max_scene_seconds > 0 and frame.time - scene.start >= max_scene_seconds
-            if cut or too_long:
-                boundary = (prev_time + frame.time) / 2 if cut else frame.time
-                scene.end = boundary
+            if (cut or too_long) and (max_scenes <= 0 or scene.index + 1 < max_scenes):
+                scene.end = midway if cut else frame.time
                 yield scene
-                scene = SceneFrames(index=scene.index + 1, start=boundary)
+                scene = SceneFrames(index=scene.index + 1, start=scene.end)
+            elif changed:
+                scene.merged += 1
         scene.add(frame)
         prev_sig, prev_time = sig, frame.time
     if scene is not None:

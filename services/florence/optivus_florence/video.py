@@ -106,9 +106,18 @@ def _start_time(stream) -> float | None:
     return float(stream.start_time * stream.time_base)
 
 
+def too_many_frames(max_rate: float) -> ResourceExhausted:
+    return ResourceExhausted(f"the video has more than {max_rate:g} frames a second, each of which would be decoded "
+                             "(OPTIVUS_FLORENCE_MAX_VIDEO_FPS)", reason="VIDEO_FRAME_RATE_TOO_HIGH",
+                             max_fps=f"{max_rate:g}")
+
+
 def sample_frames(container, stream, info: VideoInfo, fps: float, max_pixels: int, max_seconds: float,
-                  counters: Counters, stop: threading.Event | None = None) -> Iterator[Frame]:
-    """Yields the first frame at or after each multiple of 1/fps seconds."""
+                  counters: Counters, stop: threading.Event | None = None, max_rate: float = 0.0) -> Iterator[Frame]:
+    """Yields the first frame at or after each multiple of 1/fps seconds.
+    Every frame is decoded, so a video of more than max_rate frames a
+    second of its own time (0: no limit) is refused as it decodes: its
+    length alone does not bound the work."""
     origin = _start_time(stream)
     next_time = 0.0
     previous: float | None = None
@@ -137,6 +146,8 @@ def sample_frames(container, stream, info: VideoInfo, fps: float, max_pixels: in
             counters.last_time = max(counters.last_time, t)
             if t > max_seconds:
                 raise ResourceExhausted(f"the video is longer than {max_seconds:.0f} s", reason="VIDEO_TOO_LONG")
+            if max_rate > 0 and counters.decoded > max_rate * (t + 1.0):
+                raise too_many_frames(max_rate)
             if t + 1e-6 < next_time:
                 continue
             next_time = (math.floor(t * fps + 1e-6) + 1) / fps

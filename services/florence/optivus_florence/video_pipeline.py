@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .config import FlorenceSettings
 from .engine import Plan, VisionEngine
 from .prefetch import Prefetcher
 from .results import Description, Engine, Task
@@ -16,7 +17,38 @@ from .video import Counters, frame_interval, open_video, sample_frames, undecoda
 
 
 @dataclass(frozen=True)
+class VideoConfig:
+    """The service's side of a video: limits and defaults."""
+
+    max_pixels: int = 50_000_000  # per frame
+    max_seconds: float = 4 * 3600
+    # Frames decoded per second of video at most (every frame is decoded).
+    max_fps: float = 240.0
+    sample_fps: float = 1.0
+    scene_threshold: float = 0.35
+    keyframes_per_scene: int = 1
+    max_scene_seconds: float = 300.0
+    min_scene_seconds: float = 1.0
+    # Scenes described at most: each costs a model pass (two with OCR).
+    max_scenes: int = 1000
+
+    @classmethod
+    def from_settings(cls, settings: FlorenceSettings) -> VideoConfig:
+        return cls(max_pixels=settings.max_image_pixels, max_seconds=settings.max_video_seconds,
+                   max_fps=settings.max_video_fps, sample_fps=settings.sample_fps,
+                   scene_threshold=settings.scene_threshold, keyframes_per_scene=settings.keyframes_per_scene, max_scene_seconds=settings.max_scene_seconds,
+                   min_scene_seconds=settings.min_scene_seconds, max_scenes=settings.max_scenes)
+
+    def min_scene_for(self, duration: float | None) -> float:
+        """The shortest scene for a video this long: the configured minimum,
+        or longer where max_scenes scenes would not otherwise cover it."""
+        return max(self.min_scene_seconds, (duration or 0.0) / self.max_scenes)
+
+
+@dataclass(frozen=True)
 class VideoOptions:
+    """The request's side of a video."""
+
     task: Task | None = None
     phrase: str = ""
     sample_fps: float = 0.0  # 0: the service default
@@ -55,30 +87,40 @@ def _join(texts: list[str], sep: str) -> str:
     return sep.join(unique)
 
 
-def describe_video(engine: VisionEngine, source: str | bytes, options: VideoOptions,
+def _limit_warning(config: VideoConfig, min_scene: float, merged: int, scene_count: int) -> str:
+    if merged == 0 or (scene_count < config.max_scenes and min_scene <= config.min_scene_seconds):
+        return ""
+    return (f"this video changes scene more often than OPTIVUS_FLORENCE_MAX_SCENES ({config.max_scenes}) scenes "
+            f"allow: {merged} scene changes were merged into longer scenes")
+
+
+def describe_video(engine: VisionEngine, source: str | bytes, options: VideoOptions, config: VideoConfig,
                    stop: threading.Event | None = None) -> Iterator[SceneResult | VideoSummary]:
     """Blocking: call it from a worker thread (iterate_in_thread)."""
-    settings = engine.settings
+    batch_size = engine.batch_size
     plan = engine.plan(options.task, options.phrase)
     ocr_plan: Plan | None = None
     if options.include_ocr and not plan.task.is_ocr:
         ocr_plan = engine.plan(Task.OCR)
-    fps = options.sample_fps or settings.sample_fps
-    threshold = options.scene_threshold or settings.scene_threshold
-    per_scene = settings.keyframes_per_scene
+    fps = options.sample_fps or config.sample_fps
+    threshold = options.scene_threshold or config.scene_threshold
+    per_scene = config.keyframes_per_scene
     counters = Counters()
-    scene_count = described = 0
+    scene_count = described = merged = 0
     duration = 0.0
-    with open_video(source, settings.max_image_pixels, settings.max_video_seconds) as (container, stream, info):
+    with open_video(source, config.max_pixels, config.max_seconds) as (container, stream, info):
+        min_scene = config.min_scene_for(info.duration)
+
         def end_of_video(last_sample: float) -> float:
             return max(info.duration or 0.0, counters.last_time + frame_interval(info, fps), last_sample)
 
         def scenes_of(inner_stop: threading.Event) -> Iterator[SceneFrames]:
-            frames = sample_frames(container, stream, info, fps, settings.max_image_pixels,
-                                   settings.max_video_seconds, counters, inner_stop)
-            return detect_scenes(frames, threshold, settings.max_scene_seconds, end_of_video)
+            frames = sample_frames(container, stream, info, fps, config.max_pixels, config.max_seconds,
+                                   counters, inner_stop, config.max_fps)
+            return detect_scenes(frames, threshold, config.max_scene_seconds, end_of_video, min_scene,
+                                 config.max_scenes)
 
-        with Prefetcher(scenes_of, ahead=settings.batch_size) as scenes:
+        with Prefetcher(scenes_of, ahead=batch_size) as scenes:
             while True:
                 first = scenes.get(stop=stop)
                 if stop is not None and stop.is_set():
@@ -86,7 +128,7 @@ def describe_video(engine: VisionEngine, source: str | bytes, options: VideoOpti
                 if first is None:
                     break
                 group = [first]
-                while len(group) * per_scene < settings.batch_size and (more := scenes.get(block=False)):
+                while len(group) * per_scene < batch_size and (more := scenes.get(block=False)):
                     group.append(more)
                 keyframes = [scene.keyframes(per_scene) for scene in group]
                 images = [frame.image for frames in keyframes for frame in frames]
@@ -104,9 +146,11 @@ def describe_video(engine: VisionEngine, source: str | bytes, options: VideoOpti
                         result=mine[0],
                     )
                     scene_count += 1
+                    merged += scene.merged
                     duration = max(duration, scene.end)
     if counters.sampled == 0:
         raise undecodable("no frame could be decoded")
+    warning = " ".join(filter(None, [plan.warning, _limit_warning(config, min_scene, merged, scene_count)]))
     yield VideoSummary(duration=duration, scene_count=scene_count, decoded_frames=counters.decoded,
                        sampled_frames=counters.sampled, described_frames=described, task=plan.task,
-                       engine=plan.engine, warning=plan.warning)
+                       engine=plan.engine, warning=warning)

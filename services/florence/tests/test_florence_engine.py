@@ -12,8 +12,9 @@ from optivus_common.errors import FailedPrecondition, InvalidArgument
 from optivus_florence.config import FlorenceSettings
 from optivus_florence.engine import VisionEngine
 from optivus_florence.results import Engine, Region, Task
-from optivus_florence.testing import TINY_PHRASE, tiny_image
-from optivus_florence.video_pipeline import VideoOptions, describe_video
+from optivus_florence.images import open_image
+from optivus_florence.video_pipeline import VideoConfig, VideoOptions, describe_video
+from optivus_testing.florence import TINY_PHRASE, tiny_image
 
 pytestmark = pytest.mark.slow
 
@@ -32,6 +33,10 @@ EXPECTED = {
 }
 
 
+def describe_one(engine, source, plan):
+    return engine.describe([open_image(source, 10**8)], plan)[0]
+
+
 def squash(text: str) -> str:
     return "".join(text.split()).upper()
 
@@ -42,14 +47,14 @@ def settings(media_dir, model_cache, **more) -> FlorenceSettings:
 
 @pytest.fixture(scope="module")
 def florence(tiny_florence, media_dir, model_cache):
-    engine = VisionEngine(settings(media_dir, model_cache, model=str(tiny_florence), batch_size=3))
+    engine = VisionEngine.from_settings(settings(media_dir, model_cache, model=str(tiny_florence), batch_size=3))
     engine.load()
     return engine
 
 
 @pytest.fixture(scope="module")
 def ocr_only(media_dir, model_cache):
-    engine = VisionEngine(settings(media_dir, model_cache, model=str(media_dir / "no-such-model")))
+    engine = VisionEngine.from_settings(settings(media_dir, model_cache, model=str(media_dir / "no-such-model")))
     engine.load()
     return engine
 
@@ -75,7 +80,7 @@ def test_batches_give_the_same_answers_as_single_images(florence):
 
 
 def test_default_task_is_the_detailed_caption(florence, vision_media):
-    result = florence.describe_image(str(vision_media["tiny"]), florence.plan(None))
+    result = describe_one(florence, str(vision_media["tiny"]), florence.plan(None))
     assert result.task is Task.MORE_DETAILED_CAPTION and result.text == "The image shows a red car."
 
 
@@ -86,7 +91,8 @@ def test_grounding_needs_a_phrase(florence):
 
 
 def test_video_key_frames_go_through_florence(florence, vision_media):
-    *scenes, summary = describe_video(florence, str(vision_media["scenes"]), VideoOptions(task=Task.CAPTION))
+    *scenes, summary = describe_video(florence, str(vision_media["scenes"]), VideoOptions(task=Task.CAPTION),
+                                      VideoConfig())
     assert len(scenes) == 3 and all(s.result.engine is Engine.FLORENCE2 for s in scenes)
     assert all(isinstance(s.text, str) and s.text for s in scenes)
     assert summary.task is Task.CAPTION and summary.warning == ""
@@ -99,19 +105,20 @@ def test_hub_id_found_in_the_model_cache_loads_offline(tiny_florence, media_dir,
     shutil.copytree(tiny_florence, repo / "snapshots" / revision)
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text(revision)
-    engine = VisionEngine(FlorenceSettings(data_dir=media_dir, model_cache=tmp_path, model="optivus/tiny-florence2",
-                                           max_new_tokens=40))
+    engine = VisionEngine.from_settings(FlorenceSettings(data_dir=media_dir, model_cache=tmp_path,
+                                                         model="optivus/tiny-florence2", max_new_tokens=40))
     engine.load()
     assert engine.florence_reason == ""
     assert engine.describe([tiny_image()], engine.plan(Task.CAPTION))[0].text == "a red car"
 
 
 def test_rapidocr_can_serve_ocr_beside_florence(tiny_florence, media_dir, model_cache, vision_media):
-    engine = VisionEngine(settings(media_dir, model_cache, model=str(tiny_florence), ocr_engine="rapidocr"))
+    engine = VisionEngine.from_settings(settings(media_dir, model_cache, model=str(tiny_florence),
+                                                 ocr_engine="rapidocr"))
     engine.load()
     assert engine.capabilities()[Task.OCR] is Engine.RAPIDOCR
     assert engine.capabilities()[Task.CAPTION] is Engine.FLORENCE2
-    result = engine.describe_image(str(vision_media["text_jpg"]), engine.plan(Task.OCR))
+    result = describe_one(engine, str(vision_media["text_jpg"]), engine.plan(Task.OCR))
     assert squash(result.text) == "OPENDAILY"
 
 
@@ -130,13 +137,13 @@ def test_caption_tasks_without_weights_name_the_setting(ocr_only, task):
 
 
 def test_real_ocr_reads_rendered_text(ocr_only, vision_media):
-    result = ocr_only.describe_image(str(vision_media["text_png"]), ocr_only.plan(Task.OCR))
+    result = describe_one(ocr_only, str(vision_media["text_png"]), ocr_only.plan(Task.OCR))
     assert squash(result.text) == "INVOICE4721TOTAL98.50"
     assert result.engine is Engine.RAPIDOCR and result.regions == []
 
 
 def test_ocr_with_regions_places_each_line(ocr_only, vision_media):
-    result = ocr_only.describe_image(str(vision_media["text_png"]), ocr_only.plan(Task.OCR_WITH_REGION))
+    result = describe_one(ocr_only, str(vision_media["text_png"]), ocr_only.plan(Task.OCR_WITH_REGION))
     assert [squash(r.label) for r in result.regions] == ["INVOICE4721", "TOTAL98.50"]
     first, second = result.regions
     assert len(first.quad) == 8 and 0 < first.score <= 1
@@ -146,7 +153,7 @@ def test_ocr_with_regions_places_each_line(ocr_only, vision_media):
 
 
 def test_no_task_without_weights_falls_back_to_ocr_with_a_warning(ocr_only, vision_media):
-    result = ocr_only.describe_image(vision_media["text_jpg"].read_bytes(), ocr_only.plan(None))
+    result = describe_one(ocr_only, vision_media["text_jpg"].read_bytes(), ocr_only.plan(None))
     assert result.task is Task.OCR and squash(result.text) == "OPENDAILY"
     assert "AI_FLORENCE_MODEL" in result.warning
 
@@ -161,7 +168,7 @@ def test_weights_that_do_not_fit_fall_back_with_the_reason(tiny_florence, media_
     weights = load_file(folder / "model.safetensors")
     save_file({k.replace("model.language_model.", "language_model.model."): v for k, v in weights.items()},
               folder / "model.safetensors", metadata={"format": "pt"})
-    engine = VisionEngine(settings(media_dir, model_cache, model=str(folder)))
+    engine = VisionEngine.from_settings(settings(media_dir, model_cache, model=str(folder)))
     engine.load()
     assert "do not fit" in engine.florence_reason
     assert set(engine.capabilities()) == {Task.OCR, Task.OCR_WITH_REGION}

@@ -5,9 +5,15 @@ from __future__ import annotations
 
 from PIL import Image
 
-from optivus_florence.scenes import BUFFER, SceneFrames, detect_scenes, distance, signature
-from optivus_florence.testing import render_text
+from optivus_florence.scenes import (
+    BUFFER,
+    SceneFrames,
+    detect_scenes,
+    distance,
+    signature,
+)
 from optivus_florence.video import Frame
+from optivus_testing.florence import render_text
 
 
 def frame(t: float, colour: str, text: str = "") -> Frame:
@@ -54,3 +60,23 @@ def test_keyframe_buffer_stays_bounded_and_spread():
     assert 1200 < middle < 2400
     three = [f.time for f in scene.keyframes(3)]
     assert three == sorted(three) and len(set(three)) == 3
+
+
+def flicker(seconds: float, step: float) -> list[Frame]:
+    return [frame(i * step, "black" if i % 2 else "white") for i in range(round(seconds / step))]
+
+
+def test_changes_closer_than_the_minimum_are_merged():
+    frames = flicker(5, 0.25)  # a scene change at every sample
+    assert len(list(detect_scenes(frames, 0.35, 0, lambda last: 5.0))) == 20
+    scenes = list(detect_scenes(frames, 0.35, 0, lambda last: 5.0, min_scene_seconds=1.0))
+    assert [s.start for s in scenes] == [0.0, 1.125, 2.125, 3.125, 4.125]
+    assert all(s.end - s.start >= 1.0 for s in scenes[:-1])  # the last is the video's tail
+    assert sum(s.merged for s in scenes) == 19 - 4
+
+
+def test_past_the_cap_nothing_is_cut():
+    frames = flicker(5, 0.5) + [frame(t, "darkgreen") for t in range(5, 20)]
+    scenes = list(detect_scenes(frames, 0.35, 4, lambda last: 20.0, max_scenes=3))
+    assert [s.index for s in scenes] == [0, 1, 2]
+    assert scenes[-1].end == 20.0 and scenes[-1].merged > 0

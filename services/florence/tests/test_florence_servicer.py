@@ -13,11 +13,14 @@ from optivus.vision.v1 import vision_service_pb2 as pb
 from optivus.vision.v1 import vision_service_pb2_grpc as pb_grpc
 from optivus_common.interceptors import error_info_from
 from optivus_common.media import MediaResolver
+from optivus_common.registry import FLORENCE
 from optivus_common.server import start_server
+from optivus_common.statuses import error_info as status_error_info
+from optivus_florence.app import VisionApp
 from optivus_florence.config import FlorenceSettings
 from optivus_florence.engine import VisionEngine
-from optivus_florence.server import DOMAIN, registration
-from optivus_florence.testing import TINY_PHRASE, escaping_playlist
+from optivus_florence.server import registration
+from optivus_testing.florence import TINY_PHRASE, escaping_playlist
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -32,14 +35,16 @@ def engines(tiny_florence, media_dir, model_cache):
     for name, model in (("florence", str(tiny_florence)), ("ocr", str(media_dir / "no-such-model"))):
         settings = FlorenceSettings(data_dir=media_dir, model_cache=model_cache, model=model, max_new_tokens=40,
                                     batch_size=2, max_image_pixels=50_000_000)
-        made[name] = VisionEngine(settings)
-        made[name].load()
+        engine = VisionEngine.from_settings(settings)
+        engine.load()
+        made[name] = settings, engine
     return made
 
 
-async def _stub(engine):
-    running = await start_server(engine.settings, [registration(engine, MediaResolver(engine.settings))],
-                                 domain=DOMAIN, address="127.0.0.1:0")
+async def _stub(made):
+    settings, engine = made
+    app = VisionApp.from_settings(settings, engine, MediaResolver(settings))
+    running = await start_server(settings, [registration(app)], domain=FLORENCE.domain, address="127.0.0.1:0")
     await running.set_serving(True)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
     return running, channel, pb_grpc.VisionServiceStub(channel)
@@ -109,15 +114,15 @@ async def test_batch_answers_each_image_in_order(florence, vision_media):
         pb.DescribeImageRequest(image=ref(vision_media["tiny"]), task=99),
     ]
     replies = [r async for r in florence.BatchDescribeImages(pb.BatchDescribeImagesRequest(requests=requests))]
-    assert [r.index for r in replies] == list(range(len(requests)))
-    assert [r.WhichOneof("outcome") for r in replies] == ["result", "error", "result", "error", "result", "error",
+    assert [r.request_index for r in replies] == list(range(len(requests)))
+    assert [r.WhichOneof("response") for r in replies] == ["result", "error", "result", "error", "result", "error",
                                                           "error"]
     assert replies[0].result.text == replies[4].result.text == "a red car"
     assert replies[2].result.regions[0].label == "a red car"
-    assert (replies[1].error.code, replies[1].error.reason) == (code_pb2.PERMISSION_DENIED, "PATH_OUTSIDE_MEDIA_ROOTS")
-    assert (replies[3].error.code, replies[3].error.reason) == (code_pb2.INVALID_ARGUMENT, "IMAGE_UNDECODABLE")
-    assert (replies[5].error.code, replies[5].error.reason) == (code_pb2.RESOURCE_EXHAUSTED, "IMAGE_TOO_LARGE")
-    assert (replies[6].error.code, replies[6].error.reason) == (code_pb2.INVALID_ARGUMENT, "UNKNOWN_TASK")
+    assert (replies[1].error.code, status_error_info(replies[1].error).reason) == (code_pb2.PERMISSION_DENIED, "PATH_OUTSIDE_MEDIA_ROOTS")
+    assert (replies[3].error.code, status_error_info(replies[3].error).reason) == (code_pb2.INVALID_ARGUMENT, "IMAGE_UNDECODABLE")
+    assert (replies[5].error.code, status_error_info(replies[5].error).reason) == (code_pb2.RESOURCE_EXHAUSTED, "IMAGE_TOO_LARGE")
+    assert (replies[6].error.code, status_error_info(replies[6].error).reason) == (code_pb2.INVALID_ARGUMENT, "UNKNOWN_TASK")
 
 
 async def test_video_streams_scenes_then_a_summary(ocr, vision_media):
@@ -160,7 +165,7 @@ async def test_bad_requests_get_codes_and_reasons(ocr, call, request_, code, rea
                 pass
     assert err.value.code() == code
     info = error_info(err.value)
-    assert (info.reason, info.domain) == (reason, DOMAIN)
+    assert (info.reason, info.domain) == (reason, FLORENCE.domain)
 
 
 @pytest.mark.parametrize("name, call, code, reason", [

@@ -10,15 +10,21 @@ import threading
 import av
 import pytest
 
-from conftest import SCENES
 from optivus_common.errors import InvalidArgument, ResourceExhausted
+from optivus_florence import video_pipeline
 from optivus_florence.config import FlorenceSettings
 from optivus_florence.engine import VisionEngine
-from optivus_florence import video_pipeline
 from optivus_florence.results import Engine, Task
-from optivus_florence.testing import escaping_playlist
 from optivus_florence.video import Counters, open_video, sample_frames
-from optivus_florence.video_pipeline import SceneResult, VideoOptions, VideoSummary, describe_video
+from optivus_florence.video_pipeline import (
+    SceneResult,
+    VideoConfig,
+    VideoOptions,
+    VideoSummary,
+    describe_video,
+)
+from optivus_testing.florence import escaping_playlist
+from optivus_testing.media import SCENES
 
 pytestmark = pytest.mark.slow
 
@@ -31,14 +37,14 @@ def squash(text: str) -> str:
 @pytest.fixture(scope="module")
 def ocr_engine(media_dir, model_cache):
     """No Florence-2 weights: OCR tasks on RapidOCR."""
-    engine = VisionEngine(FlorenceSettings(data_dir=media_dir, model_cache=model_cache, download=False))
+    engine = VisionEngine.from_settings(FlorenceSettings(data_dir=media_dir, model_cache=model_cache, download=False))
     engine.load()
     assert engine.florence_model == ""
     return engine
 
 
-def run(engine, source, **options) -> tuple[list[SceneResult], VideoSummary]:
-    *scenes, summary = describe_video(engine, source, VideoOptions(**options))
+def run(engine, source, config: VideoConfig = VideoConfig(), **options) -> tuple[list[SceneResult], VideoSummary]:
+    *scenes, summary = describe_video(engine, source, VideoOptions(**options), config)
     return scenes, summary
 
 
@@ -87,7 +93,8 @@ def test_raw_h264_without_timestamps_or_duration_ends(ocr_engine, vision_media, 
     stop, outcome = threading.Event(), {}
 
     def describe():
-        *outcome["scenes"], outcome["summary"] = describe_video(ocr_engine, str(raw), VideoOptions(), stop)
+        *outcome["scenes"], outcome["summary"] = describe_video(ocr_engine, str(raw), VideoOptions(), VideoConfig(),
+                                                                stop)
 
     worker = threading.Thread(target=describe, daemon=True)
     worker.start()
@@ -110,7 +117,7 @@ def test_decoding_streams_without_holding_the_video(vision_media):
 
 def test_stop_ends_a_video_early(ocr_engine, vision_media):
     stop = threading.Event()
-    results = describe_video(ocr_engine, str(vision_media["scenes"]), VideoOptions(), stop)
+    results = describe_video(ocr_engine, str(vision_media["scenes"]), VideoOptions(), VideoConfig(), stop)
     assert isinstance(next(results), SceneResult)
     stop.set()
     assert len(list(results)) <= 2  # at most the scenes already described
@@ -149,15 +156,10 @@ def test_hls_playlist_naming_a_video_outside_the_media_root_is_refused(ocr_engin
     assert decoders == []  # refused at open: not one frame of the outside file was decoded
 
 
-def test_frame_size_and_length_limits(media_dir, model_cache, vision_media):
-    settings = FlorenceSettings(data_dir=media_dir, model_cache=model_cache, download=False,
-                                max_image_pixels=320 * 180, max_video_seconds=5)
-    engine = VisionEngine(settings)
-    engine.load()
+def test_frame_size_and_length_limits(ocr_engine, vision_media):
     with pytest.raises(ResourceExhausted) as err:
-        run(engine, str(vision_media["scenes"]))
+        run(ocr_engine, str(vision_media["scenes"]), VideoConfig(max_pixels=320 * 180, max_seconds=5))
     assert err.value.reason == "IMAGE_TOO_LARGE"
-    engine.settings = settings.model_copy(update={"max_image_pixels": 10**8})
     with pytest.raises(ResourceExhausted) as err:
-        run(engine, str(vision_media["scenes"]))
+        run(ocr_engine, str(vision_media["scenes"]), VideoConfig(max_pixels=10**8, max_seconds=5))
     assert err.value.reason == "VIDEO_TOO_LONG"

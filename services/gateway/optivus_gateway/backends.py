@@ -10,8 +10,6 @@ from optivus_common.telemetry import client_interceptors
 
 from .config import GatewaySettings
 
-SERVICES = ("whisper", "florence", "fish", "dlp", "videorag")
-
 
 class ServiceNotConfigured(Exception):
     def __init__(self, service: str) -> None:
@@ -25,7 +23,7 @@ class Backends:
         self._channels: dict[str, grpc.aio.Channel] = {}
 
     def address(self, service: str) -> str:
-        return getattr(self._settings, f"{service}_addr")
+        return self._settings.address(service)
 
     def configured(self, service: str) -> bool:
         return bool(self.address(service))

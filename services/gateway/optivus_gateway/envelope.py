@@ -32,6 +32,14 @@ class RequestError(Exception):
         self.status = status
 
 
+def echo_of(request: object) -> dict:
+    """The fields of a request its reply echoes: all but a batch's `data`
+    and binary attachments (a reply never sends the client's audio back)."""
+    if not isinstance(request, dict):
+        return {}
+    return {k: v for k, v in request.items() if k != "data" and not isinstance(v, (bytes, bytearray))}
+
+
 def envelope(status: str, data: object) -> dict:
     return {"status": status, "data": data}
 
@@ -40,6 +48,25 @@ def error_reason(err: grpc.aio.AioRpcError) -> str | None:
     """The ErrorInfo reason the service attached, if any."""
     info = error_info_from(err)
     return info.reason if info is not None else None
+
+
+def status_for_code(code: int) -> str:
+    """The reply status for a google.rpc.Code (a job item's error)."""
+    try:
+        return _HTTP.get(grpc.StatusCode[_CODE_NAMES[code]], "500")
+    except KeyError:
+        return "500"
+
+
+_CODE_NAMES = {c.value[0]: c.name for c in grpc.StatusCode}
+
+
+def _busy(err: grpc.aio.AioRpcError) -> bool:
+    """RESOURCE_EXHAUSTED because the service is busy (a retryable error, or
+    gRPC's own cap on concurrent calls, which carries no ErrorInfo), not
+    because the request is over a limit."""
+    info = error_info_from(err)
+    return info is None or info.metadata.get("retryable") == "true"
 
 
 def describe_failure(exc: BaseException, service: str) -> tuple[str, str]:
@@ -56,5 +83,7 @@ def describe_failure(exc: BaseException, service: str) -> tuple[str, str]:
             return "503", f"the {service} service {what}; try again later"
         if code == grpc.StatusCode.INTERNAL:
             return "500", f"the {service} service failed: {exc.details() or 'internal error'}"
+        if code == grpc.StatusCode.RESOURCE_EXHAUSTED and _busy(exc):
+            return "429", f"the {service} service is busy: {exc.details() or 'try again later'}"
         return _HTTP.get(code, "500"), exc.details() or code.name.lower()
     return "500", "internal error"

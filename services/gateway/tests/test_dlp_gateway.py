@@ -5,15 +5,13 @@ media site)."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "dlp" / "tests"))
-from dlp_site import MediaSite, make_media  # noqa: E402
-
-from conftest import SocketClient  # noqa: E402
+from optivus_testing.dlp_site import MediaSite, make_media
+from optivus_testing.processes import running_gateway, running_service
+from optivus_testing.sockets import SocketClient
 
 pytestmark = [pytest.mark.integration]
 
@@ -29,10 +27,10 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def dlp_gateway(service_env, log_dir, launchers):
+def dlp_gateway(service_env, log_dir):
     env = {**service_env, "OPTIVUS_DLP_ALLOWED_NETWORKS": "127.0.0.1/32", "OPTIVUS_DLP_PROGRESS_INTERVAL_S": "0"}
-    with launchers.service("dlp", env, log_dir, 60) as address, \
-            launchers.gateway(service_env, {"dlp": address}, log_dir) as url:
+    with running_service("dlp", env, log_dir, 60) as address, \
+            running_gateway(service_env, {"dlp": address}, log_dir) as url:
         yield url
 
 

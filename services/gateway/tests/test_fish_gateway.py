@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SocketClient, running_gateway, running_service
-from optivus_fish.tiny_checkpoint import build
+from optivus_testing.fish import build
+from optivus_testing.processes import running_gateway, running_service
+from optivus_testing.sockets import SocketClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -88,7 +89,7 @@ async def test_save_a_reference_then_speak_with_it(fish_gateway, speech):
         inline = await client.ask({"type": "fish", "text": "Inline voice.", "seed": 1,
                                    "references": [{"audio": path.read_bytes(), "text": text}]})
     assert spoken["status"] == "200", spoken
-    assert spoken["data"]["engine"] == "fish" and "tiny random checkpoint" in spoken["data"]["model"]
+    assert spoken["data"]["engine"] == "fish" and spoken["data"]["model"] == "fish:tiny-openaudio-s1"
     assert 0 < spoken["data"]["duration"] <= 20 * 2048 / 44100 + 0.01
     assert refused["status"] == "400" and "voice cloning needs the fish engine" in refused["data"]["error"]
     assert inline["status"] == "200" and inline["data"]["engine"] == "fish"
@@ -117,7 +118,8 @@ async def test_saving_bad_audio_answers_status_error(fish_gateway, bad_media):
     ({"type": "fish", "text": "hi", "seed": -2**64}, "400", "`seed` must be a whole number from"),
     ({"type": "fish", "text": "hi", "max_new_tokens": 2**31}, "400", "`max_new_tokens` must be a whole number"),
     ({"type": "fish", "text": "hi", "chunk_length": -2**40}, "400", "`chunk_length` must be a whole number"),
-    ({"type": "fish", "text": "hi", "top_p": float("nan")}, "400", "`top_p` must be a finite number"),
+    ({"type": "fish", "text": "hi", "top_p": float("nan")}, "400", "not valid JSON (NaN"),
+    ({"type": "fish", "text": "hi", "top_p": 1e309}, "400", "not valid JSON (Infinity"),
     ({"type": "fish", "text": "hi", "engine": "espeak"}, "400", "`engine` must be"),
     ({"type": "fish", "text": "hi", "references": "nope"}, "400", "`references` must be a list"),
     ({"type": "fish", "reference_audio": "a.wav"}, "400", "`reference_text` is missing"),
@@ -159,3 +161,49 @@ async def test_audio_data_is_built_off_the_event_loop(fish_address, monkeypatch)
         await backends.close()
     assert reply["status"] == "200", reply
     assert built_on == [False] and len(reply["data"]["audio_data"]) > 1000
+
+
+async def test_stream_sends_the_audio_as_it_is_spoken(fish_gateway):
+    async with SocketClient(fish_gateway) as client:
+        events, reply = await client.ask_with_progress({
+            "type": "fish", "engine": "piper", "stream": True, "id": 8,
+            "text": "The first sentence comes first. Then the second one. And a third."})
+    assert reply["status"] == "200" and events, reply
+    assert all(e["status"] == "102" and e["data"]["id"] == 8 and isinstance(e["data"]["audio"], bytes) for e in events)
+    assert [e["data"]["chunk_index"] for e in events] == list(range(len(events)))
+    assert len({e["data"]["sentence_index"] for e in events}) == 3
+    samples, rate = wav_samples(reply["data"]["fish"])
+    streamed = np.frombuffer(b"".join(e["data"]["audio"] for e in events), "<i2").astype(np.float32) / 32767
+    assert events[0]["data"]["sample_rate"] == rate and np.allclose(streamed, samples, atol=1e-4)
+
+
+async def test_references_are_listed_and_deleted(fish_gateway, speech):
+    path, text = speech[1]
+    async with SocketClient(fish_gateway) as client:
+        saved = await client.ask({"type": "fish", "reference_audio": str(path), "reference_text": text,
+                                  "reference_name": "listed"})
+        rid = saved["data"]["reference_id"]
+        listed = await client.ask({"type": "fish_references"})
+        mine = [r for r in listed["data"]["references"] if r["reference_id"] == rid]
+        deleted = await client.ask({"type": "fish_references", "action": "delete", "reference_id": rid})
+        again = await client.ask({"type": "fish_references", "action": "delete", "reference_id": rid})
+        bad = await client.ask({"type": "fish_references", "action": "delete", "reference_id": "../x"})
+    assert listed["status"] == "200" and len(mine) == 1
+    assert mine[0]["name"] == "listed" and mine[0]["text"] == text and mine[0]["duration"] > 1
+    assert deleted["status"] == "200" and again["status"] == "404" and bad["status"] == "400"
+
+
+async def test_openai_speech_with_the_real_service(fish_gateway):
+    import openai
+
+    client = openai.AsyncOpenAI(base_url=f"{fish_gateway}/v1", api_key="none", max_retries=0)
+    try:
+        wav = (await client.audio.speech.create(model="tts-1", voice="piper", input="Good evening, everyone.",
+                                                response_format="wav")).content
+        mp3 = (await client.audio.speech.create(model="tts-1", voice="piper", input="Good evening, everyone.",
+                                                response_format="mp3")).content
+    finally:
+        await client.close()
+    samples = np.frombuffer(wav[44:], "<i2")
+    assert wav[:4] == b"RIFF" and samples.size > 22050 * 0.5 and np.abs(samples).max() > 1000  # real speech
+    assert mp3[:3] == b"ID3" or mp3[:2] in (b"\xff\xfb", b"\xff\xf3")

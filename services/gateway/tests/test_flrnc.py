@@ -8,7 +8,9 @@ import json
 
 import pytest
 
-from conftest import SCENES, SocketClient, running_gateway, running_service
+from optivus_testing.media import SCENES
+from optivus_testing.processes import running_gateway, running_service
+from optivus_testing.sockets import SocketClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

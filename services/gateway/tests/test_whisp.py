@@ -11,7 +11,7 @@ import threading
 import pytest
 import socketio
 
-from conftest import SocketClient
+from optivus_testing.sockets import SocketClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -55,6 +55,19 @@ async def test_reply_has_the_first_servers_exact_shape(gateway_url, speech):
         assert 0 <= chunk["start"] <= chunk["end"]
     assert audio["text"] == " ".join(c["text"] for c in audio["chunks"])
     json.dumps(reply)
+
+
+async def test_diarize_labels_one_voice_and_bad_bounds_get_a_reason(gateway_url, speech):
+    path, _ = speech[1]
+    async with SocketClient(gateway_url) as client:
+        reply = await client.ask({"file": str(path), "diarize": True, "format": "vtt"})
+        refused = await client.ask({"file": str(path), "diarize": True, "min_speakers": 50})
+    audio = reply["data"]["transcribe_audio"]
+    assert reply["status"] == "200" and audio["speakers"] == ["SPEAKER_00"]
+    assert audio["chunks"] and all(chunk["speaker"] == "SPEAKER_00" and "words" not in chunk
+                                   for chunk in audio["chunks"])
+    assert "<v SPEAKER_00>" in audio["formatted"]
+    assert refused["status"] == "400" and "min_speakers" in refused["data"]["transcribe_audio"]["error"]
 
 
 async def test_batch_answers_each_item_in_order(gateway_url, speech, bad_media, wer):
@@ -134,3 +147,39 @@ async def test_types_without_a_service_answer_503(gateway_url):
     assert reply["status"] == "503"
     assert reply["data"]["id"] == 1
     assert "not available" in reply["data"]["error"]
+
+
+async def test_stream_sends_each_segment_then_the_same_reply(gateway_url, speech_mp3, wer):
+    path, text = speech_mp3
+    request = {"type": "whisp", "file": str(path), "language": "en", "word_timestamps": True, "verbose": True}
+    async with SocketClient(gateway_url) as client:
+        events, reply = await client.ask_with_progress({**request, "stream": True})
+    assert reply["status"] == "200"
+    audio = reply["data"]["transcribe_audio"]
+    assert len(events) >= 2 and [e["data"]["chunk_index"] for e in events] == list(range(len(events)))
+    assert [e["data"]["chunk"] for e in events] == audio["chunks"]
+    assert wer(text, audio["text"]) <= 0.1
+    words = [w for chunk in audio["chunks"] for w in chunk["words"]]
+    assert len(words) >= 0.8 * len(text.split())
+    assert all(0 <= w["start"] <= w["end"] and 0 <= w["probability"] <= 1 for w in words)
+    assert audio["language"] == "en" and audio["language_probability"] == 1.0
+
+
+async def test_openai_transcription_with_the_real_service(gateway_url, speech, wer):
+    import openai
+
+    path, text = speech[0]
+    client = openai.AsyncOpenAI(base_url=f"{gateway_url}/v1", api_key="none", max_retries=0)
+    try:
+        with open(path, "rb") as f:
+            verbose = await client.audio.transcriptions.create(model="whisper-1", file=f,
+                                                               response_format="verbose_json",
+                                                               timestamp_granularities=["word", "segment"])
+        with open(path, "rb") as f:
+            stream = await client.audio.transcriptions.create(model="whisper-1", file=f, stream=True)
+            events = [e async for e in stream]
+    finally:
+        await client.close()
+    assert wer(text, verbose.text) <= 0.2 and verbose.language == "en" and verbose.duration > 1
+    assert len(verbose.words) >= 0.8 * len(text.split()) and verbose.segments
+    assert events[-1].type == "transcript.text.done" and wer(text, events[-1].text) <= 0.2

@@ -1,52 +1,55 @@
-"""SpeechService: converts proto <-> engine types and raises domain errors."""
+"""SpeechService: the gRPC adapter. Proto -> plain types, the application
+layer, plain types -> proto; nothing else."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import time
-
 from optivus.speech.v1 import speech_service_pb2 as pb
 from optivus.speech.v1 import speech_service_pb2_grpc as pb_grpc
-from optivus_common.errors import Unavailable
-from optivus_common.media import MediaResolver
-from optivus_common.threads import iterate_in_thread
+from optivus_common.convert import media_source
 
-from .convert import options_from_proto, result_to_proto, segment_to_proto
-from .engine import AudioInfo, WhisperEngine
-from .streaming import StreamingSession
-
-log = logging.getLogger(__name__)
+from .app import WhisperApp
+from .convert import (
+    audio_chunk,
+    known_speaker_to_proto,
+    live_config_from_proto,
+    live_update_to_proto,
+    options_from_proto,
+    output_format,
+    segment_to_proto,
+    to_samples,
+    transcript_to_proto,
+)
+from .transcript import Segment
 
 
 class SpeechServicer(pb_grpc.SpeechServiceServicer):
-    def __init__(self, engine: WhisperEngine, media: MediaResolver, concurrency: int) -> None:
-        self._engine = engine
-        self._media = media
-        self._slots = asyncio.Semaphore(concurrency)
-
-    def _require_loaded(self) -> None:
-        if not self._engine.loaded:
-            raise Unavailable("the Whisper model is still loading", reason="MODEL_NOT_LOADED")
+    def __init__(self, app: WhisperApp) -> None:
+        self._app = app
 
     async def Transcribe(self, request: pb.TranscribeRequest, context):
-        self._require_loaded()
-        options = options_from_proto(request.config)
-        started = time.monotonic()
-        async with self._media.open(request.audio, "audio") as media, self._slots:
-            info, segments = None, []
-            async for item in iterate_in_thread(lambda stop: self._engine.transcribe(media.source, options, stop)):
-                if isinstance(item, AudioInfo):
-                    info = item
-                    continue
-                segments.append(item)
+        items = self._app.transcribe(media_source(request.audio), options_from_proto(request.config),
+                                     output_format(request.config))
+        async for item in items:
+            if isinstance(item, Segment):
                 yield pb.TranscribeResponse(segment=segment_to_proto(item))
-        yield pb.TranscribeResponse(result=result_to_proto(info, segments, request.config.output_format,
-                                                           self._engine.model_name))
-        log.info("transcribed", extra={"media": media.name, "audio_s": round(info.duration, 2),
-                                       "segments": len(segments), "wall_s": round(time.monotonic() - started, 3)})
+            else:
+                yield pb.TranscribeResponse(result=transcript_to_proto(item))
 
     async def StreamingTranscribe(self, request_iterator, context):
-        self._require_loaded()
-        async for response in StreamingSession(self._engine, self._slots).run(request_iterator):
-            yield response
+        self._app.require_loaded()
+        requests = aiter(request_iterator)
+        config, encoding = live_config_from_proto(await anext(requests, None))
+        samples = (to_samples(audio_chunk(request), encoding) async for request in requests)
+        async for update in self._app.live(config, samples):
+            yield live_update_to_proto(update)
+
+    async def EnrollSpeaker(self, request: pb.EnrollSpeakerRequest, context) -> pb.EnrollSpeakerResponse:
+        speaker = await self._app.enroll_speaker(media_source(request.audio), request.name)
+        return pb.EnrollSpeakerResponse(speaker=known_speaker_to_proto(speaker))
+
+    async def ListSpeakers(self, request: pb.ListSpeakersRequest, context) -> pb.ListSpeakersResponse:
+        return pb.ListSpeakersResponse(speakers=[known_speaker_to_proto(s) for s in await self._app.list_speakers()])
+
+    async def DeleteSpeaker(self, request: pb.DeleteSpeakerRequest, context) -> pb.DeleteSpeakerResponse:
+        await self._app.delete_speaker(request.speaker_id)
+        return pb.DeleteSpeakerResponse()

@@ -20,3 +20,19 @@ def test_vtt():
 
 def test_text():
     assert to_text(SEGMENTS) == "Hello there.\nGeneral Kenobi!\n"
+
+
+SPOKEN = [Segment(0, 0.0, 2.5, " Hello there.", speaker="SPEAKER_00"),
+          Segment(1, 2.5, 3.0, "General Kenobi!", speaker="SPEAKER_01")]
+
+
+def test_speakers_are_tagged_in_every_rendering():
+    assert to_text(SPOKEN) == "SPEAKER_00: Hello there.\nSPEAKER_01: General Kenobi!\n"
+    assert to_srt(SPOKEN) == (
+        "1\n00:00:00,000 --> 00:00:02,500\n[SPEAKER_00] Hello there.\n\n"
+        "2\n00:00:02,500 --> 00:00:03,000\n[SPEAKER_01] General Kenobi!\n"
+    )
+    assert to_vtt(SPOKEN) == (
+        "WEBVTT\n\n00:00:00.000 --> 00:00:02.500\n<v SPEAKER_00>Hello there.\n\n"
+        "00:00:02.500 --> 00:00:03.000\n<v SPEAKER_01>General Kenobi!\n"
+    )

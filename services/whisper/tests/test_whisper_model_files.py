@@ -3,7 +3,12 @@ from pathlib import Path
 import pytest
 
 from optivus_whisper import model_files
-from optivus_whisper.model_files import BASE_MODEL_SHA256, ModelFilesError, assemble_base, resolve_model
+from optivus_whisper.model_files import (
+    BASE_MODEL_SHA256,
+    ModelFilesError,
+    assemble_base,
+    resolve_model,
+)
 
 
 def test_base_is_assembled_once_and_checked(tmp_path):

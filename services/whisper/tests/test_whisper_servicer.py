@@ -17,10 +17,12 @@ from optivus.speech.v1 import speech_service_pb2 as pb
 from optivus.speech.v1 import speech_service_pb2_grpc as pb_grpc
 from optivus_common.interceptors import error_info_from
 from optivus_common.media import MediaResolver
+from optivus_common.registry import WHISPER
 from optivus_common.server import start_server
+from optivus_whisper.app import WhisperApp
 from optivus_whisper.config import WhisperSettings
 from optivus_whisper.engine import WhisperEngine
-from optivus_whisper.server import DOMAIN, registration
+from optivus_whisper.server import registration
 
 pytestmark = pytest.mark.slow
 
@@ -39,8 +41,8 @@ def engine(settings):
 
 @pytest.fixture
 async def server(settings, engine):
-    running = await start_server(settings, [registration(engine, MediaResolver(settings), settings)],
-                                 domain=DOMAIN, address="127.0.0.1:0")
+    running = await start_server(settings, [registration(WhisperApp(engine, MediaResolver(settings), settings))],
+                                 domain=WHISPER.domain, address="127.0.0.1:0")
     await running.set_serving(True)
     yield running
     await running.stop(None)
@@ -103,7 +105,7 @@ async def test_bad_media_gets_a_code_and_reason(stub, bad_media, speech, key, co
         await collect(stub, pb.TranscribeRequest(audio=ref(bad_media[key])))
     assert err.value.code() == code
     info = error_info(err.value)
-    assert (info.reason, info.domain) == (reason, DOMAIN)
+    assert (info.reason, info.domain) == (reason, WHISPER.domain)
     ok = await collect(stub, pb.TranscribeRequest(audio=ref(speech[0][0])))
     assert ok[-1].result.text
 
@@ -133,8 +135,8 @@ async def test_missing_file_inside_a_root_is_not_found(stub, media_dir):
 
 async def test_health_says_not_serving_until_the_model_is_loaded(settings):
     engine = WhisperEngine(settings)  # never loaded
-    running = await start_server(settings, [registration(engine, MediaResolver(settings), settings)],
-                                 domain=DOMAIN, address="127.0.0.1:0")
+    running = await start_server(settings, [registration(WhisperApp(engine, MediaResolver(settings), settings))],
+                                 domain=WHISPER.domain, address="127.0.0.1:0")
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             health = health_pb2_grpc.HealthStub(channel)

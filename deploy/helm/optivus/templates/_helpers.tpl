@@ -197,10 +197,28 @@ app.kubernetes.io/part-of: optivus
   value: /models/huggingface
 - name: OPTIVUS_NATS_URL
   value: {{ include "optivus.natsUrl" $root | quote }}
+{{- if $root.Values.natsAuth.enabled }}
+- name: OPTIVUS_NATS_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.natsAuth.secretName }}
+      key: user
+- name: OPTIVUS_NATS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.natsAuth.secretName }}
+      key: password
+{{- end }}
 - name: OPTIVUS_BLOB_BUCKET
   value: {{ $g.blobBucket | quote }}
+- name: OPTIVUS_BLOB_TTL_HOURS
+  value: {{ $g.blobTtlHours | quote }}
+- name: OPTIVUS_BLOB_MAX_MB
+  value: {{ $g.blobMaxMB | quote }}
 - name: OPTIVUS_GRPC_MAX_MESSAGE_MB
   value: {{ $g.grpcMaxMessageMB | quote }}
+- name: OPTIVUS_GRPC_MAX_CONCURRENT_RPCS
+  value: {{ $g.grpcMaxConcurrentRpcs | quote }}
 - name: OPTIVUS_SHUTDOWN_GRACE_S
   value: {{ $g.shutdownGraceSeconds | quote }}
 - name: OPTIVUS_LOG_LEVEL
@@ -209,10 +227,26 @@ app.kubernetes.io/part-of: optivus
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
   value: {{ . | quote }}
 {{- end }}
+- name: OPTIVUS_METRICS_PORT
+  value: {{ include "optivus.metricsPort" $root | quote }}
 - name: OTEL_SERVICE_NAME
   value: {{ printf "optivus-%s" .name | quote }}
 - name: OTEL_RESOURCE_ATTRIBUTES
   value: "k8s.namespace.name=$(POD_NAMESPACE),k8s.pod.name=$(POD_NAME),service.namespace=optivus"
+{{- end }}
+
+{{/* The metrics port every pod serves /metrics on; 0 when metrics are off. */}}
+{{- define "optivus.metricsPort" -}}
+{{- if .Values.metrics.enabled -}}{{ int .Values.metrics.port }}{{- else -}}0{{- end -}}
+{{- end }}
+
+{{/* The metrics container port, when metrics are on. */}}
+{{- define "optivus.metricsContainerPort" -}}
+{{- if .Values.metrics.enabled }}
+- name: metrics
+  containerPort: {{ int .Values.metrics.port }}
+  protocol: TCP
+{{- end }}
 {{- end }}
 
 {{/* Extra env: global.env, then the service's env (later wins). */}}

@@ -237,6 +237,7 @@ spec:
             - name: grpc
               containerPort: {{ $port }}
               protocol: TCP
+            {{- include "optivus.metricsContainerPort" $root | nindent 12 }}
           env:
             {{- include "optivus.commonEnv" . | nindent 12 }}
             - name: OPTIVUS_{{ $upper }}_HOST

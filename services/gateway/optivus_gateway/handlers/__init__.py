@@ -6,18 +6,26 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from . import dlp, fish, fish_references, flrnc, jobs, rag, video, whisp, whisp_speakers
 from .context import Context
-from . import dlp, fish, flrnc, whisp
 
 Handler = Callable[[dict, Context], Awaitable[dict]]
 
 HANDLERS: dict[str, Handler] = {
     "whisp": whisp.handle,
+    "whisp_speakers": whisp_speakers.handle,
     "flrnc": flrnc.handle,
     "fish": fish.handle,
+    "fish_references": fish_references.handle,
     "dlp": dlp.handle,
+    "video": video.handle,
+    "job": jobs.follow_job,
+    "cancel": jobs.cancel_job,
+    "rag_index": rag.index,
+    "rag_query": rag.query,
+    "rag_list": rag.list_videos,
+    "rag_delete": rag.delete,
 }
 
-# Types the first server knew whose service this gateway does not run yet:
-# they answer 503 with a message that says so, never silence.
-KNOWN_TYPES = ("whisp", "flrnc", "fish", "dlp", "video")
+# Every type this gateway answers (an unknown type's error lists them).
+KNOWN_TYPES = tuple(HANDLERS)

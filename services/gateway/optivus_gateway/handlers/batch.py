@@ -22,6 +22,10 @@ async def single_or_batch(request: dict, ctx: Context, process: Process) -> dict
         return envelope(status, {**request, **fields})
     if not items:
         raise RequestError("`data` is an empty list: send at least one item")
+    limit = ctx.settings.max_batch_items
+    if len(items) > limit:
+        raise RequestError(f"`data` holds {len(items)} items; a batch may hold at most {limit} "
+                           "(OPTIVUS_GATEWAY_MAX_BATCH_ITEMS)")
     defaults = {k: v for k, v in request.items() if k not in ("data", "type", "id")}
     slots = asyncio.Semaphore(ctx.settings.batch_concurrency)
 

@@ -4,7 +4,8 @@ Request: {"type": "dlp", "urls": [...], "data_type": "info" | "file"},
 optional "format" (a yt-dlp format selector) and "progress": true.
 Reply: data echoes the request, with data.data one item per URL in
 order: the metadata keys the first server returned (missing ones null)
-plus "file" (the server path, null for info) and "url", or
+plus "file" (the server path, null for info) and "url" (and "warning"
+when the file could not be stored as asked), or
 {"error", "url"} for a URL that failed. With "progress": true, download
 progress arrives first as extra `message` events with status "102"."""
 
@@ -14,6 +15,7 @@ import logging
 
 from google.rpc import status_pb2
 
+from optivus.media.v1 import media_ref_pb2
 from optivus.media.v1 import media_service_pb2 as pb
 from optivus.media.v1 import media_service_pb2_grpc as pb_grpc
 
@@ -67,6 +69,10 @@ def parse(request: dict) -> tuple[list[str], str, bool, str]:
     return urls, data_type, progress, fmt
 
 
+def _sources(urls: list[str]) -> list[media_ref_pb2.MediaRef]:
+    return [media_ref_pb2.MediaRef(url=url) for url in urls]
+
+
 def _error(status: status_pb2.Status, url: str) -> dict:
     return {"error": status.message or "failed", "url": url}
 
@@ -74,9 +80,9 @@ def _error(status: status_pb2.Status, url: str) -> dict:
 async def _info(ctx: Context, urls: list[str]) -> list[dict]:
     stub = pb_grpc.MediaServiceStub(ctx.backends.channel("dlp"))
     results: list[dict | None] = [None] * len(urls)
-    async for reply in stub.GetInfo(pb.GetInfoRequest(urls=urls), timeout=ctx.settings.request_timeout_s):
-        url = urls[reply.url_index]
-        results[reply.url_index] = (_error(reply.error, url) if reply.HasField("error")
+    async for reply in stub.GetInfo(pb.GetInfoRequest(sources=_sources(urls)), timeout=ctx.settings.request_timeout_s):
+        url = urls[reply.source_index]
+        results[reply.source_index] = (_error(reply.error, url) if reply.HasField("error")
                                     else {**metadata(reply.info), "file": None, "url": url})
     return [r or {"error": "no answer for this URL", "url": u} for r, u in zip(results, urls)]
 
@@ -85,22 +91,26 @@ async def _download(ctx: Context, request: dict, urls: list[str], fmt: str, prog
     stub = pb_grpc.MediaServiceStub(ctx.backends.channel("dlp"))
     echo = {k: request[k] for k in ("type", "id") if k in request}
     results: list[dict | None] = [None] * len(urls)
-    call = stub.Download(pb.DownloadRequest(urls=urls, format=fmt), timeout=ctx.settings.request_timeout_s)
+    call = stub.Download(pb.DownloadRequest(sources=_sources(urls), format=fmt),
+                         timeout=ctx.settings.request_timeout_s)
     async for reply in call:
-        url = urls[reply.url_index]
-        event = reply.WhichOneof("event")
+        index = reply.source_index
+        url = urls[index]
+        event = reply.WhichOneof("response")
         if event == "progress":
             if progress:
                 p = reply.progress
-                await ctx.emit(envelope("102", {**echo, "url": url, "url_index": reply.url_index,
+                await ctx.emit(envelope("102", {**echo, "url": url, "url_index": index,
                                                 "downloaded_bytes": p.downloaded_bytes,
                                                 "total_bytes": p.total_bytes or None,
-                                                "speed": round(p.speed, 1) or None,
+                                                "speed": round(p.bytes_per_second, 1) or None,
                                                 "eta": _seconds(p.eta) if p.HasField("eta") else None}))
         elif event == "file":
-            results[reply.url_index] = {**metadata(reply.file.info), "file": reply.file.path, "url": url}
+            results[index] = {**metadata(reply.file.info), "file": reply.file.path, "url": url}
+            if reply.file.warning:  # e.g. kept on disk because the object store refused it
+                results[index]["warning"] = reply.file.warning
         elif event == "error":
-            results[reply.url_index] = _error(reply.error, url)
+            results[index] = _error(reply.error, url)
     return [r or {"error": "no answer for this URL", "url": u} for r, u in zip(results, urls)]
 
 

@@ -4,8 +4,12 @@ Request: `text`; a voice from `reference_id` (saved) or `references`
 ([{"audio": path or bytes, "text": ...}]); `reference_audio` (path or
 bytes) + `reference_text` to save a reference first; optional
 `temperature`, `top_p`, `repetition_penalty`, `max_new_tokens`,
-`chunk_length`, `seed`, `engine` ("auto", "fish", "piper") and
-`audio_data` (false: leave the samples out).
+`chunk_length`, `seed`, `engine` ("auto", "fish", "piper"),
+`audio_data` (false: leave the samples out) and `stream` (true: each
+piece of audio is sent as it is spoken, in a "102" message {"audio":
+16-bit little-endian mono PCM as a binary attachment, "sample_rate",
+"format": "pcm_s16le", "sentence_index", "chunk_index"}, before the
+unchanged "200" reply). Audio paths may be media ids (uploads).
 
 Reply data: `fish` = path of the WAV under FS_PATH (a unique name),
 `audio_data` = the samples as floats in [-1, 1], 4 decimals (left out
@@ -26,6 +30,7 @@ from optivus.tts.v1 import tts_service_pb2 as pb
 from optivus.tts.v1 import tts_service_pb2_grpc as pb_grpc
 
 from ..envelope import RequestError, describe_failure, envelope
+from ..uploads import file_ref
 from .context import Context
 from .options import option
 
@@ -47,7 +52,7 @@ def _audio_ref(value, key: str) -> media_ref_pb2.MediaRef:
             raise RequestError(f"`{key}` is empty")
         return media_ref_pb2.MediaRef(content=bytes(value))
     if isinstance(value, str) and value:
-        return media_ref_pb2.MediaRef(path=value)
+        return file_ref(value)
     raise RequestError(f"`{key}` must be the path of an audio file on the server, or the audio bytes")
 
 
@@ -116,6 +121,8 @@ async def synthesize(request: dict, ctx: Context, reference_id: str | None) -> d
     if reference_id is None:
         reference_id = option(request, {}, "reference_id", (str,), "a string")
     want_samples = option(request, {}, "audio_data", (bool,), "true or false")
+    stream = option(request, {}, "stream", (bool,), "true or false")
+    head = {k: request[k] for k in ("type", "id") if k in request}
     call = pb.SynthesizeRequest(text=text, reference_id=reference_id or "", references=_references(request),
                                 format=pb.AUDIO_FORMAT_PCM_S16LE, engine=_engine(request), params=_params(request),
                                 store=True)
@@ -126,6 +133,11 @@ async def synthesize(request: dict, ctx: Context, reference_id: str | None) -> d
             header = response.header
         elif kind == "chunk":
             pcm.append(response.chunk.data)
+            if stream:
+                await ctx.emit(envelope("102", {**head, "audio": response.chunk.data,
+                                                "sample_rate": header.sample_rate_hertz, "format": "pcm_s16le",
+                                                "sentence_index": response.chunk.sentence_index,
+                                                "chunk_index": len(pcm) - 1}))
         else:
             summary = response.summary
     rate = header.sample_rate_hertz

@@ -6,8 +6,10 @@ Image reply: data.transcribe_img = {"error": null, "text": ...} (plus
 data.task names the task that ran; where Florence-2 weights are absent a
 request that names no task gets OCR text, with data.task = "ocr" and a
 data.warning that says so. Optional fields: task, phrase (for
-caption_to_phrase_grounding), sample_fps, scene_threshold, and ocr (adds
-"ocr_text" to each scene). Images and videos are told apart by the
+caption_to_phrase_grounding), sample_fps, scene_threshold, ocr (adds
+"ocr_text" to each scene), and stream (true: a video's scenes are sent as
+they are described, each in a "102" message {"file", "scene_index",
+"scene"}, before the unchanged "200" reply). Images and videos are told apart by the
 file's extension, and by the service when the extension does not say."""
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from pathlib import PurePath
 
 import grpc
 
-from optivus.media.v1 import media_ref_pb2
 from optivus.vision.v1 import vision_service_pb2 as pb
 from optivus.vision.v1 import vision_service_pb2_grpc as pb_grpc
 
-from ..envelope import RequestError, describe_failure, error_reason
+from ..envelope import RequestError, describe_failure, envelope, error_reason
+from ..uploads import file_ref
 from .batch import single_or_batch
 from .context import Context
 from .options import option
@@ -54,6 +56,7 @@ class Request:
     sample_fps: float
     scene_threshold: float
     include_ocr: bool
+    stream: bool = False
 
 
 def parse_task(value: str) -> int:
@@ -81,7 +84,8 @@ def build_request(item: object, defaults: dict) -> Request:
     kind = "image" if PurePath(file).suffix.lower() in IMAGE_EXTENSIONS else "video"
     return Request(file=file, kind=kind, task=parse_task(task) if task is not None else pb.VISION_TASK_UNSPECIFIED,
                    phrase=option(item, defaults, "phrase", str) or "", sample_fps=float(fps or 0),
-                   scene_threshold=float(threshold or 0), include_ocr=bool(option(item, defaults, "ocr", bool)))
+                   scene_threshold=float(threshold or 0), include_ocr=bool(option(item, defaults, "ocr", bool)),
+                   stream=bool(option(item, defaults, "stream", bool)))
 
 
 def _seconds(d) -> float:
@@ -106,10 +110,10 @@ def _notes(task: int, warning: str) -> dict:
     return notes
 
 
-async def describe_image(ctx: Context, req: Request) -> dict:
+async def describe_image(ctx: Context, req: Request, head: dict) -> dict:
     stub = pb_grpc.VisionServiceStub(ctx.backends.channel("florence"))
     reply = await stub.DescribeImage(pb.DescribeImageRequest(
-        image=media_ref_pb2.MediaRef(path=req.file), task=req.task, phrase=req.phrase),
+        image=file_ref(req.file), task=req.task, phrase=req.phrase),
         timeout=ctx.settings.request_timeout_s)
     result = reply.result
     image = {"error": None, "text": result.text}
@@ -118,9 +122,9 @@ async def describe_image(ctx: Context, req: Request) -> dict:
     return {"transcribe_img": image, **_notes(result.task, result.warning)}
 
 
-async def describe_video(ctx: Context, req: Request) -> dict:
+async def describe_video(ctx: Context, req: Request, head: dict) -> dict:
     stub = pb_grpc.VisionServiceStub(ctx.backends.channel("florence"))
-    request = pb.DescribeVideoRequest(video=media_ref_pb2.MediaRef(path=req.file), task=req.task, phrase=req.phrase,
+    request = pb.DescribeVideoRequest(video=file_ref(req.file), task=req.task, phrase=req.phrase,
                                       sample_fps=req.sample_fps, scene_threshold=req.scene_threshold,
                                       include_ocr=req.include_ocr)
     scenes, summary = [], None
@@ -131,23 +135,26 @@ async def describe_video(ctx: Context, req: Request) -> dict:
             if req.include_ocr:
                 chunk["ocr_text"] = scene.ocr_text
             scenes.append(chunk)
+            if req.stream:
+                await ctx.emit(envelope("102", {**head, "file": req.file, "scene_index": len(scenes) - 1,
+                                                "scene": chunk}))
         else:
             summary = response.summary
     notes = _notes(summary.task, summary.warning) if summary is not None else {}
     return {"transcribe_video": scenes, **notes}
 
 
-async def describe(ctx: Context, req: Request) -> dict:
+async def describe(ctx: Context, req: Request, head: dict) -> dict:
     """By the extension's kind first; when the service cannot decode the
     file as that kind, as the other."""
     first, second = (describe_image, describe_video) if req.kind == "image" else (describe_video, describe_image)
     try:
-        return await first(ctx, req)
+        return await first(ctx, req, head)
     except grpc.aio.AioRpcError as exc:
         if error_reason(exc) not in _UNDECODABLE:
             raise
     try:
-        return await second(ctx, req)
+        return await second(ctx, req, head)
     except grpc.aio.AioRpcError as exc:
         if error_reason(exc) in _UNDECODABLE:
             raise RequestError("the file could not be decoded as an image or a video "
@@ -163,12 +170,12 @@ def _failure(kind: str | None, message: str) -> dict:
     return {"error": message}
 
 
-async def process(item: object, defaults: dict, ctx: Context) -> tuple[str, dict]:
+async def process(item: object, defaults: dict, ctx: Context, head: dict) -> tuple[str, dict]:
     kind = None
     try:
         req = build_request(item, defaults)
         kind = req.kind
-        return "200", await describe(ctx, req)
+        return "200", await describe(ctx, req, head)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a reply
         status, message = describe_failure(exc, "florence")
         if status == "500":
@@ -177,4 +184,5 @@ async def process(item: object, defaults: dict, ctx: Context) -> tuple[str, dict
 
 
 async def handle(request: dict, ctx: Context) -> dict:
-    return await single_or_batch(request, ctx, lambda item, defaults: process(item, defaults, ctx))
+    head = {k: request[k] for k in ("type", "id") if k in request}
+    return await single_or_batch(request, ctx, lambda item, defaults: process(item, defaults, ctx, head))

@@ -26,43 +26,50 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 from optivus.media.v1 import media_ref_pb2 as optivus_dot_media_dot_v1_dot_media__ref__pb2
+from optivus.media.v1 import media_service_pb2 as optivus_dot_media_dot_v1_dot_media__service__pb2
+from optivus.speech.v1 import speech_service_pb2 as optivus_dot_speech_dot_v1_dot_speech__service__pb2
+from optivus.vision.v1 import vision_service_pb2 as optivus_dot_vision_dot_v1_dot_vision__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'optivus/events/v1/pipeline_events.proto\x12\x11optivus.events.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a optivus/media/v1/media_ref.proto\"\xcf\x05\n\x08JobEvent\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x06queued\x18\n \x01(\x0b\x32\x1c.optivus.events.v1.JobQueuedH\x00\x12\x30\n\x07started\x18\x0b \x01(\x0b\x32\x1d.optivus.events.v1.JobStartedH\x00\x12\x32\n\x08progress\x18\x0c \x01(\x0b\x32\x1e.optivus.events.v1.JobProgressH\x00\x12\x34\n\tsucceeded\x18\r \x01(\x0b\x32\x1f.optivus.events.v1.JobSucceededH\x00\x12.\n\x06\x66\x61iled\x18\x0e \x01(\x0b\x32\x1c.optivus.events.v1.JobFailedH\x00\x12\x34\n\tcancelled\x18\x0f \x01(\x0b\x32\x1f.optivus.events.v1.JobCancelledH\x00\x12>\n\x10video_downloaded\x18\x14 \x01(\x0b\x32\".optivus.events.v1.VideoDownloadedH\x00\x12@\n\x11\x61udio_transcribed\x18\x15 \x01(\x0b\x32#.optivus.events.v1.AudioTranscribedH\x00\x12<\n\x0fvideo_described\x18\x16 \x01(\x0b\x32!.optivus.events.v1.VideoDescribedH\x00\x12\x42\n\x12speech_synthesized\x18\x17 \x01(\x0b\x32$.optivus.events.v1.SpeechSynthesizedH\x00\x12\x38\n\rvideo_indexed\x18\x18 \x01(\x0b\x32\x1f.optivus.events.v1.VideoIndexedH\x00\x42\x07\n\x05\x65vent\"\x0b\n\tJobQueued\"+\n\nJobStarted\x12\r\n\x05stage\x18\x01 \x01(\t\x12\x0e\n\x06worker\x18\x02 \x01(\t\"?\n\x0bJobProgress\x12\r\n\x05stage\x18\x01 \x01(\t\x12\x10\n\x08\x66raction\x18\x02 \x01(\x02\x12\x0f\n\x07message\x18\x03 \x01(\t\"<\n\x0cJobSucceeded\x12,\n\x06result\x18\x01 \x01(\x0b\x32\x1c.optivus.events.v1.JobResult\"=\n\tJobFailed\x12!\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x12.google.rpc.Status\x12\r\n\x05stage\x18\x02 \x01(\t\"\x0e\n\x0cJobCancelled\"\x9d\x02\n\tJobResult\x12\x35\n\tdownloads\x18\x01 \x03(\x0b\x32\".optivus.events.v1.VideoDownloaded\x12\x38\n\x0btranscripts\x18\x02 \x03(\x0b\x32#.optivus.events.v1.AudioTranscribed\x12\x37\n\x0c\x64\x65scriptions\x18\x03 \x03(\x0b\x32!.optivus.events.v1.VideoDescribed\x12\x34\n\x06speech\x18\x04 \x03(\x0b\x32$.optivus.events.v1.SpeechSynthesized\x12\x30\n\x07indexed\x18\x05 \x03(\x0b\x32\x1f.optivus.events.v1.VideoIndexed\"\x80\x01\n\x0fVideoDownloaded\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12)\n\x05media\x18\x03 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\x12\x11\n\tinfo_json\x18\x05 \x01(\t\"s\n\x11TranscriptSegment\x12(\n\x05start\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12&\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04text\x18\x03 \x01(\t\"\xd7\x01\n\x10\x41udioTranscribed\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12)\n\x05media\x18\x02 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x15\n\rlanguage_code\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x36\n\x08segments\x18\x05 \x03(\x0b\x32$.optivus.events.v1.TranscriptSegment\x12+\n\x08\x64uration\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\"r\n\x10SceneDescription\x12(\n\x05start\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12&\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04text\x18\x03 \x01(\t\"\x94\x01\n\x0eVideoDescribed\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12)\n\x05media\x18\x02 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x33\n\x06scenes\x18\x03 \x03(\x0b\x32#.optivus.events.v1.SceneDescription\x12\x12\n\nimage_text\x18\x04 \x01(\t\"\x8b\x01\n\x11SpeechSynthesized\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12)\n\x05\x61udio\x18\x02 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12+\n\x08\x64uration\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06\x65ngine\x18\x04 \x01(\t\"X\n\x0cVideoIndexed\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08video_id\x18\x02 \x01(\t\x12\x12\n\ncollection\x18\x03 \x01(\t\x12\x12\n\nclip_count\x18\x04 \x01(\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'optivus/events/v1/pipeline_events.proto\x12\x11optivus.events.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a optivus/media/v1/media_ref.proto\x1a$optivus/media/v1/media_service.proto\x1a&optivus/speech/v1/speech_service.proto\x1a&optivus/vision/v1/vision_service.proto\"s\n\x0cIndexOptions\x12\x12\n\ncollection\x18\x01 \x01(\t\x12.\n\x0b\x63lip_length\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05title\x18\x03 \x01(\t\x12\x10\n\x08video_id\x18\x04 \x01(\t\"g\n\x0f\x44\x65scribeOptions\x12+\n\x04task\x18\x01 \x01(\x0e\x32\x1d.optivus.vision.v1.VisionTask\x12\x12\n\nsample_fps\x18\x02 \x01(\x02\x12\x13\n\x0binclude_ocr\x18\x03 \x01(\x08\"\xc8\x01\n\x0cStageOptions\x12\x39\n\x0brecognition\x18\x01 \x01(\x0b\x32$.optivus.speech.v1.RecognitionConfig\x12\x34\n\x08\x64\x65scribe\x18\x02 \x01(\x0b\x32\".optivus.events.v1.DescribeOptions\x12\x17\n\x0f\x64ownload_format\x18\x03 \x01(\t\x12.\n\x05index\x18\x04 \x01(\x0b\x32\x1f.optivus.events.v1.IndexOptions\"\xb5\x01\n\tStageWork\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\nitem_index\x18\x02 \x01(\x05\x12\'\n\x05stage\x18\x03 \x01(\x0e\x32\x18.optivus.events.v1.Stage\x12)\n\x05media\x18\x04 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x30\n\x07options\x18\x05 \x01(\x0b\x32\x1f.optivus.events.v1.StageOptions\"\xe9\x03\n\nItemResult\x12\x12\n\nitem_index\x18\x01 \x01(\x05\x12\r\n\x05input\x18\x02 \x01(\t\x12\x32\n\x08\x64ownload\x18\x03 \x01(\x0b\x32 .optivus.media.v1.DownloadedFile\x12,\n\x08segments\x18\x04 \x03(\x0b\x32\x1a.optivus.speech.v1.Segment\x12:\n\ntranscript\x18\x05 \x01(\x0b\x32&.optivus.speech.v1.TranscriptionResult\x12(\n\x06scenes\x18\x06 \x03(\x0b\x32\x18.optivus.vision.v1.Scene\x12\x36\n\rvideo_summary\x18\x07 \x01(\x0b\x32\x1f.optivus.vision.v1.VideoSummary\x12.\n\x05image\x18\x08 \x01(\x0b\x32\x1f.optivus.vision.v1.VisionResult\x12!\n\x05\x65rror\x18\t \x01(\x0b\x32\x12.google.rpc.Status\x12\x33\n\x0cstage_errors\x18\n \x03(\x0b\x32\x1d.optivus.events.v1.StageError\x12\x30\n\x07indexed\x18\x0b \x01(\x0b\x32\x1f.optivus.events.v1.IndexedVideo\"H\n\x0cIndexedVideo\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x12\n\ncollection\x18\x02 \x01(\t\x12\x12\n\nclip_count\x18\x03 \x01(\x05\"X\n\nStageError\x12\'\n\x05stage\x18\x01 \x01(\x0e\x32\x18.optivus.events.v1.Stage\x12!\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x12.google.rpc.Status\"9\n\tJobResult\x12,\n\x05items\x18\x01 \x03(\x0b\x32\x1d.optivus.events.v1.ItemResult\"\xeb\x03\n\x08JobEvent\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x12.\n\nevent_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x06queued\x18\n \x01(\x0b\x32\x1c.optivus.events.v1.JobQueuedH\x00\x12\x38\n\rstage_started\x18\x0b \x01(\x0b\x32\x1f.optivus.events.v1.StageStartedH\x00\x12:\n\x0estage_progress\x18\x0c \x01(\x0b\x32 .optivus.events.v1.StageProgressH\x00\x12:\n\x0estage_finished\x18\r \x01(\x0b\x32 .optivus.events.v1.StageFinishedH\x00\x12\x38\n\ritem_finished\x18\x0e \x01(\x0b\x32\x1f.optivus.events.v1.ItemFinishedH\x00\x12\x32\n\x08\x66inished\x18\x0f \x01(\x0b\x32\x1e.optivus.events.v1.JobFinishedH\x00\x12\x34\n\tcancelled\x18\x10 \x01(\x0b\x32\x1f.optivus.events.v1.JobCancelledH\x00\x42\x07\n\x05\x65vent\"\x1f\n\tJobQueued\x12\x12\n\nitem_count\x18\x01 \x01(\x05\"l\n\x0cStageStarted\x12\x12\n\nitem_index\x18\x01 \x01(\x05\x12\'\n\x05stage\x18\x02 \x01(\x0e\x32\x18.optivus.events.v1.Stage\x12\x0e\n\x06worker\x18\x03 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\x05\"^\n\rStageProgress\x12\x12\n\nitem_index\x18\x01 \x01(\x05\x12\'\n\x05stage\x18\x02 \x01(\x0e\x32\x18.optivus.events.v1.Stage\x12\x10\n\x08\x66raction\x18\x03 \x01(\x02\"o\n\rStageFinished\x12\x12\n\nitem_index\x18\x01 \x01(\x05\x12\'\n\x05stage\x18\x02 \x01(\x0e\x32\x18.optivus.events.v1.Stage\x12!\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x12.google.rpc.Status\"E\n\x0cItemFinished\x12\x12\n\nitem_index\x18\x01 \x01(\x05\x12!\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x12.google.rpc.Status\"<\n\x0bJobFinished\x12\x17\n\x0fsucceeded_items\x18\x01 \x01(\x05\x12\x14\n\x0c\x66\x61iled_items\x18\x02 \x01(\x05\"\x0e\n\x0cJobCancelled*m\n\x05Stage\x12\x15\n\x11STAGE_UNSPECIFIED\x10\x00\x12\x12\n\x0eSTAGE_DOWNLOAD\x10\x01\x12\x14\n\x10STAGE_TRANSCRIBE\x10\x02\x12\x12\n\x0eSTAGE_DESCRIBE\x10\x03\x12\x0f\n\x0bSTAGE_INDEX\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'optivus.events.v1.pipeline_events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_JOBEVENT']._serialized_start=187
-  _globals['_JOBEVENT']._serialized_end=906
-  _globals['_JOBQUEUED']._serialized_start=908
-  _globals['_JOBQUEUED']._serialized_end=919
-  _globals['_JOBSTARTED']._serialized_start=921
-  _globals['_JOBSTARTED']._serialized_end=964
-  _globals['_JOBPROGRESS']._serialized_start=966
-  _globals['_JOBPROGRESS']._serialized_end=1029
-  _globals['_JOBSUCCEEDED']._serialized_start=1031
-  _globals['_JOBSUCCEEDED']._serialized_end=1091
-  _globals['_JOBFAILED']._serialized_start=1093
-  _globals['_JOBFAILED']._serialized_end=1154
-  _globals['_JOBCANCELLED']._serialized_start=1156
-  _globals['_JOBCANCELLED']._serialized_end=1170
-  _globals['_JOBRESULT']._serialized_start=1173
-  _globals['_JOBRESULT']._serialized_end=1458
-  _globals['_VIDEODOWNLOADED']._serialized_start=1461
-  _globals['_VIDEODOWNLOADED']._serialized_end=1589
-  _globals['_TRANSCRIPTSEGMENT']._serialized_start=1591
-  _globals['_TRANSCRIPTSEGMENT']._serialized_end=1706
-  _globals['_AUDIOTRANSCRIBED']._serialized_start=1709
-  _globals['_AUDIOTRANSCRIBED']._serialized_end=1924
-  _globals['_SCENEDESCRIPTION']._serialized_start=1926
-  _globals['_SCENEDESCRIPTION']._serialized_end=2040
-  _globals['_VIDEODESCRIBED']._serialized_start=2043
-  _globals['_VIDEODESCRIBED']._serialized_end=2191
-  _globals['_SPEECHSYNTHESIZED']._serialized_start=2194
-  _globals['_SPEECHSYNTHESIZED']._serialized_end=2333
-  _globals['_VIDEOINDEXED']._serialized_start=2335
-  _globals['_VIDEOINDEXED']._serialized_end=2423
+  _globals['_STAGE']._serialized_start=2623
+  _globals['_STAGE']._serialized_end=2732
+  _globals['_INDEXOPTIONS']._serialized_start=304
+  _globals['_INDEXOPTIONS']._serialized_end=419
+  _globals['_DESCRIBEOPTIONS']._serialized_start=421
+  _globals['_DESCRIBEOPTIONS']._serialized_end=524
+  _globals['_STAGEOPTIONS']._serialized_start=527
+  _globals['_STAGEOPTIONS']._serialized_end=727
+  _globals['_STAGEWORK']._serialized_start=730
+  _globals['_STAGEWORK']._serialized_end=911
+  _globals['_ITEMRESULT']._serialized_start=914
+  _globals['_ITEMRESULT']._serialized_end=1403
+  _globals['_INDEXEDVIDEO']._serialized_start=1405
+  _globals['_INDEXEDVIDEO']._serialized_end=1477
+  _globals['_STAGEERROR']._serialized_start=1479
+  _globals['_STAGEERROR']._serialized_end=1567
+  _globals['_JOBRESULT']._serialized_start=1569
+  _globals['_JOBRESULT']._serialized_end=1626
+  _globals['_JOBEVENT']._serialized_start=1629
+  _globals['_JOBEVENT']._serialized_end=2120
+  _globals['_JOBQUEUED']._serialized_start=2122
+  _globals['_JOBQUEUED']._serialized_end=2153
+  _globals['_STAGESTARTED']._serialized_start=2155
+  _globals['_STAGESTARTED']._serialized_end=2263
+  _globals['_STAGEPROGRESS']._serialized_start=2265
+  _globals['_STAGEPROGRESS']._serialized_end=2359
+  _globals['_STAGEFINISHED']._serialized_start=2361
+  _globals['_STAGEFINISHED']._serialized_end=2472
+  _globals['_ITEMFINISHED']._serialized_start=2474
+  _globals['_ITEMFINISHED']._serialized_end=2543
+  _globals['_JOBFINISHED']._serialized_start=2545
+  _globals['_JOBFINISHED']._serialized_end=2605
+  _globals['_JOBCANCELLED']._serialized_start=2607
+  _globals['_JOBCANCELLED']._serialized_end=2621
 # @@protoc_insertion_point(module_scope)

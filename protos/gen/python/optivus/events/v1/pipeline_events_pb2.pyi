@@ -4,7 +4,11 @@ from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.rpc import status_pb2 as _status_pb2
 from optivus.media.v1 import media_ref_pb2 as _media_ref_pb2
+from optivus.media.v1 import media_service_pb2 as _media_service_pb2
+from optivus.speech.v1 import speech_service_pb2 as _speech_service_pb2
+from optivus.vision.v1 import vision_service_pb2 as _vision_service_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
@@ -12,174 +16,195 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class Stage(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    STAGE_UNSPECIFIED: _ClassVar[Stage]
+    STAGE_DOWNLOAD: _ClassVar[Stage]
+    STAGE_TRANSCRIBE: _ClassVar[Stage]
+    STAGE_DESCRIBE: _ClassVar[Stage]
+    STAGE_INDEX: _ClassVar[Stage]
+STAGE_UNSPECIFIED: Stage
+STAGE_DOWNLOAD: Stage
+STAGE_TRANSCRIBE: Stage
+STAGE_DESCRIBE: Stage
+STAGE_INDEX: Stage
+
+class IndexOptions(_message.Message):
+    __slots__ = ("collection", "clip_length", "title", "video_id")
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    CLIP_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
+    collection: str
+    clip_length: _duration_pb2.Duration
+    title: str
+    video_id: str
+    def __init__(self, collection: _Optional[str] = ..., clip_length: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., title: _Optional[str] = ..., video_id: _Optional[str] = ...) -> None: ...
+
+class DescribeOptions(_message.Message):
+    __slots__ = ("task", "sample_fps", "include_ocr")
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_FPS_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_OCR_FIELD_NUMBER: _ClassVar[int]
+    task: _vision_service_pb2.VisionTask
+    sample_fps: float
+    include_ocr: bool
+    def __init__(self, task: _Optional[_Union[_vision_service_pb2.VisionTask, str]] = ..., sample_fps: _Optional[float] = ..., include_ocr: _Optional[bool] = ...) -> None: ...
+
+class StageOptions(_message.Message):
+    __slots__ = ("recognition", "describe", "download_format", "index")
+    RECOGNITION_FIELD_NUMBER: _ClassVar[int]
+    DESCRIBE_FIELD_NUMBER: _ClassVar[int]
+    DOWNLOAD_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    recognition: _speech_service_pb2.RecognitionConfig
+    describe: DescribeOptions
+    download_format: str
+    index: IndexOptions
+    def __init__(self, recognition: _Optional[_Union[_speech_service_pb2.RecognitionConfig, _Mapping]] = ..., describe: _Optional[_Union[DescribeOptions, _Mapping]] = ..., download_format: _Optional[str] = ..., index: _Optional[_Union[IndexOptions, _Mapping]] = ...) -> None: ...
+
+class StageWork(_message.Message):
+    __slots__ = ("job_id", "item_index", "stage", "media", "options")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    ITEM_INDEX_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    item_index: int
+    stage: Stage
+    media: _media_ref_pb2.MediaRef
+    options: StageOptions
+    def __init__(self, job_id: _Optional[str] = ..., item_index: _Optional[int] = ..., stage: _Optional[_Union[Stage, str]] = ..., media: _Optional[_Union[_media_ref_pb2.MediaRef, _Mapping]] = ..., options: _Optional[_Union[StageOptions, _Mapping]] = ...) -> None: ...
+
+class ItemResult(_message.Message):
+    __slots__ = ("item_index", "input", "download", "segments", "transcript", "scenes", "video_summary", "image", "error", "stage_errors", "indexed")
+    ITEM_INDEX_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    DOWNLOAD_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
+    TRANSCRIPT_FIELD_NUMBER: _ClassVar[int]
+    SCENES_FIELD_NUMBER: _ClassVar[int]
+    VIDEO_SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    STAGE_ERRORS_FIELD_NUMBER: _ClassVar[int]
+    INDEXED_FIELD_NUMBER: _ClassVar[int]
+    item_index: int
+    input: str
+    download: _media_service_pb2.DownloadedFile
+    segments: _containers.RepeatedCompositeFieldContainer[_speech_service_pb2.Segment]
+    transcript: _speech_service_pb2.TranscriptionResult
+    scenes: _containers.RepeatedCompositeFieldContainer[_vision_service_pb2.Scene]
+    video_summary: _vision_service_pb2.VideoSummary
+    image: _vision_service_pb2.VisionResult
+    error: _status_pb2.Status
+    stage_errors: _containers.RepeatedCompositeFieldContainer[StageError]
+    indexed: IndexedVideo
+    def __init__(self, item_index: _Optional[int] = ..., input: _Optional[str] = ..., download: _Optional[_Union[_media_service_pb2.DownloadedFile, _Mapping]] = ..., segments: _Optional[_Iterable[_Union[_speech_service_pb2.Segment, _Mapping]]] = ..., transcript: _Optional[_Union[_speech_service_pb2.TranscriptionResult, _Mapping]] = ..., scenes: _Optional[_Iterable[_Union[_vision_service_pb2.Scene, _Mapping]]] = ..., video_summary: _Optional[_Union[_vision_service_pb2.VideoSummary, _Mapping]] = ..., image: _Optional[_Union[_vision_service_pb2.VisionResult, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ..., stage_errors: _Optional[_Iterable[_Union[StageError, _Mapping]]] = ..., indexed: _Optional[_Union[IndexedVideo, _Mapping]] = ...) -> None: ...
+
+class IndexedVideo(_message.Message):
+    __slots__ = ("video_id", "collection", "clip_count")
+    VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
+    COLLECTION_FIELD_NUMBER: _ClassVar[int]
+    CLIP_COUNT_FIELD_NUMBER: _ClassVar[int]
+    video_id: str
+    collection: str
+    clip_count: int
+    def __init__(self, video_id: _Optional[str] = ..., collection: _Optional[str] = ..., clip_count: _Optional[int] = ...) -> None: ...
+
+class StageError(_message.Message):
+    __slots__ = ("stage", "error")
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    stage: Stage
+    error: _status_pb2.Status
+    def __init__(self, stage: _Optional[_Union[Stage, str]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+
+class JobResult(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[ItemResult]
+    def __init__(self, items: _Optional[_Iterable[_Union[ItemResult, _Mapping]]] = ...) -> None: ...
+
 class JobEvent(_message.Message):
-    __slots__ = ("job_id", "sequence", "time", "queued", "started", "progress", "succeeded", "failed", "cancelled", "video_downloaded", "audio_transcribed", "video_described", "speech_synthesized", "video_indexed")
+    __slots__ = ("job_id", "sequence", "event_time", "queued", "stage_started", "stage_progress", "stage_finished", "item_finished", "finished", "cancelled")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
-    TIME_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
     QUEUED_FIELD_NUMBER: _ClassVar[int]
-    STARTED_FIELD_NUMBER: _ClassVar[int]
-    PROGRESS_FIELD_NUMBER: _ClassVar[int]
-    SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
-    FAILED_FIELD_NUMBER: _ClassVar[int]
+    STAGE_STARTED_FIELD_NUMBER: _ClassVar[int]
+    STAGE_PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FINISHED_FIELD_NUMBER: _ClassVar[int]
+    ITEM_FINISHED_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_FIELD_NUMBER: _ClassVar[int]
     CANCELLED_FIELD_NUMBER: _ClassVar[int]
-    VIDEO_DOWNLOADED_FIELD_NUMBER: _ClassVar[int]
-    AUDIO_TRANSCRIBED_FIELD_NUMBER: _ClassVar[int]
-    VIDEO_DESCRIBED_FIELD_NUMBER: _ClassVar[int]
-    SPEECH_SYNTHESIZED_FIELD_NUMBER: _ClassVar[int]
-    VIDEO_INDEXED_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     sequence: int
-    time: _timestamp_pb2.Timestamp
+    event_time: _timestamp_pb2.Timestamp
     queued: JobQueued
-    started: JobStarted
-    progress: JobProgress
-    succeeded: JobSucceeded
-    failed: JobFailed
+    stage_started: StageStarted
+    stage_progress: StageProgress
+    stage_finished: StageFinished
+    item_finished: ItemFinished
+    finished: JobFinished
     cancelled: JobCancelled
-    video_downloaded: VideoDownloaded
-    audio_transcribed: AudioTranscribed
-    video_described: VideoDescribed
-    speech_synthesized: SpeechSynthesized
-    video_indexed: VideoIndexed
-    def __init__(self, job_id: _Optional[str] = ..., sequence: _Optional[int] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queued: _Optional[_Union[JobQueued, _Mapping]] = ..., started: _Optional[_Union[JobStarted, _Mapping]] = ..., progress: _Optional[_Union[JobProgress, _Mapping]] = ..., succeeded: _Optional[_Union[JobSucceeded, _Mapping]] = ..., failed: _Optional[_Union[JobFailed, _Mapping]] = ..., cancelled: _Optional[_Union[JobCancelled, _Mapping]] = ..., video_downloaded: _Optional[_Union[VideoDownloaded, _Mapping]] = ..., audio_transcribed: _Optional[_Union[AudioTranscribed, _Mapping]] = ..., video_described: _Optional[_Union[VideoDescribed, _Mapping]] = ..., speech_synthesized: _Optional[_Union[SpeechSynthesized, _Mapping]] = ..., video_indexed: _Optional[_Union[VideoIndexed, _Mapping]] = ...) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., sequence: _Optional[int] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queued: _Optional[_Union[JobQueued, _Mapping]] = ..., stage_started: _Optional[_Union[StageStarted, _Mapping]] = ..., stage_progress: _Optional[_Union[StageProgress, _Mapping]] = ..., stage_finished: _Optional[_Union[StageFinished, _Mapping]] = ..., item_finished: _Optional[_Union[ItemFinished, _Mapping]] = ..., finished: _Optional[_Union[JobFinished, _Mapping]] = ..., cancelled: _Optional[_Union[JobCancelled, _Mapping]] = ...) -> None: ...
 
 class JobQueued(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("item_count",)
+    ITEM_COUNT_FIELD_NUMBER: _ClassVar[int]
+    item_count: int
+    def __init__(self, item_count: _Optional[int] = ...) -> None: ...
 
-class JobStarted(_message.Message):
-    __slots__ = ("stage", "worker")
+class StageStarted(_message.Message):
+    __slots__ = ("item_index", "stage", "worker", "attempt")
+    ITEM_INDEX_FIELD_NUMBER: _ClassVar[int]
     STAGE_FIELD_NUMBER: _ClassVar[int]
     WORKER_FIELD_NUMBER: _ClassVar[int]
-    stage: str
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    item_index: int
+    stage: Stage
     worker: str
-    def __init__(self, stage: _Optional[str] = ..., worker: _Optional[str] = ...) -> None: ...
+    attempt: int
+    def __init__(self, item_index: _Optional[int] = ..., stage: _Optional[_Union[Stage, str]] = ..., worker: _Optional[str] = ..., attempt: _Optional[int] = ...) -> None: ...
 
-class JobProgress(_message.Message):
-    __slots__ = ("stage", "fraction", "message")
+class StageProgress(_message.Message):
+    __slots__ = ("item_index", "stage", "fraction")
+    ITEM_INDEX_FIELD_NUMBER: _ClassVar[int]
     STAGE_FIELD_NUMBER: _ClassVar[int]
     FRACTION_FIELD_NUMBER: _ClassVar[int]
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
-    stage: str
+    item_index: int
+    stage: Stage
     fraction: float
-    message: str
-    def __init__(self, stage: _Optional[str] = ..., fraction: _Optional[float] = ..., message: _Optional[str] = ...) -> None: ...
+    def __init__(self, item_index: _Optional[int] = ..., stage: _Optional[_Union[Stage, str]] = ..., fraction: _Optional[float] = ...) -> None: ...
 
-class JobSucceeded(_message.Message):
-    __slots__ = ("result",)
-    RESULT_FIELD_NUMBER: _ClassVar[int]
-    result: JobResult
-    def __init__(self, result: _Optional[_Union[JobResult, _Mapping]] = ...) -> None: ...
-
-class JobFailed(_message.Message):
-    __slots__ = ("error", "stage")
-    ERROR_FIELD_NUMBER: _ClassVar[int]
+class StageFinished(_message.Message):
+    __slots__ = ("item_index", "stage", "error")
+    ITEM_INDEX_FIELD_NUMBER: _ClassVar[int]
     STAGE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    item_index: int
+    stage: Stage
     error: _status_pb2.Status
-    stage: str
-    def __init__(self, error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ..., stage: _Optional[str] = ...) -> None: ...
+    def __init__(self, item_index: _Optional[int] = ..., stage: _Optional[_Union[Stage, str]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+
+class ItemFinished(_message.Message):
+    __slots__ = ("item_index", "error")
+    ITEM_INDEX_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    item_index: int
+    error: _status_pb2.Status
+    def __init__(self, item_index: _Optional[int] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+
+class JobFinished(_message.Message):
+    __slots__ = ("succeeded_items", "failed_items")
+    SUCCEEDED_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    FAILED_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    succeeded_items: int
+    failed_items: int
+    def __init__(self, succeeded_items: _Optional[int] = ..., failed_items: _Optional[int] = ...) -> None: ...
 
 class JobCancelled(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
-
-class JobResult(_message.Message):
-    __slots__ = ("downloads", "transcripts", "descriptions", "speech", "indexed")
-    DOWNLOADS_FIELD_NUMBER: _ClassVar[int]
-    TRANSCRIPTS_FIELD_NUMBER: _ClassVar[int]
-    DESCRIPTIONS_FIELD_NUMBER: _ClassVar[int]
-    SPEECH_FIELD_NUMBER: _ClassVar[int]
-    INDEXED_FIELD_NUMBER: _ClassVar[int]
-    downloads: _containers.RepeatedCompositeFieldContainer[VideoDownloaded]
-    transcripts: _containers.RepeatedCompositeFieldContainer[AudioTranscribed]
-    descriptions: _containers.RepeatedCompositeFieldContainer[VideoDescribed]
-    speech: _containers.RepeatedCompositeFieldContainer[SpeechSynthesized]
-    indexed: _containers.RepeatedCompositeFieldContainer[VideoIndexed]
-    def __init__(self, downloads: _Optional[_Iterable[_Union[VideoDownloaded, _Mapping]]] = ..., transcripts: _Optional[_Iterable[_Union[AudioTranscribed, _Mapping]]] = ..., descriptions: _Optional[_Iterable[_Union[VideoDescribed, _Mapping]]] = ..., speech: _Optional[_Iterable[_Union[SpeechSynthesized, _Mapping]]] = ..., indexed: _Optional[_Iterable[_Union[VideoIndexed, _Mapping]]] = ...) -> None: ...
-
-class VideoDownloaded(_message.Message):
-    __slots__ = ("job_id", "url", "media", "size_bytes", "info_json")
-    JOB_ID_FIELD_NUMBER: _ClassVar[int]
-    URL_FIELD_NUMBER: _ClassVar[int]
-    MEDIA_FIELD_NUMBER: _ClassVar[int]
-    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
-    INFO_JSON_FIELD_NUMBER: _ClassVar[int]
-    job_id: str
-    url: str
-    media: _media_ref_pb2.MediaRef
-    size_bytes: int
-    info_json: str
-    def __init__(self, job_id: _Optional[str] = ..., url: _Optional[str] = ..., media: _Optional[_Union[_media_ref_pb2.MediaRef, _Mapping]] = ..., size_bytes: _Optional[int] = ..., info_json: _Optional[str] = ...) -> None: ...
-
-class TranscriptSegment(_message.Message):
-    __slots__ = ("start", "end", "text")
-    START_FIELD_NUMBER: _ClassVar[int]
-    END_FIELD_NUMBER: _ClassVar[int]
-    TEXT_FIELD_NUMBER: _ClassVar[int]
-    start: _duration_pb2.Duration
-    end: _duration_pb2.Duration
-    text: str
-    def __init__(self, start: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., end: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., text: _Optional[str] = ...) -> None: ...
-
-class AudioTranscribed(_message.Message):
-    __slots__ = ("job_id", "media", "language_code", "text", "segments", "duration")
-    JOB_ID_FIELD_NUMBER: _ClassVar[int]
-    MEDIA_FIELD_NUMBER: _ClassVar[int]
-    LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
-    TEXT_FIELD_NUMBER: _ClassVar[int]
-    SEGMENTS_FIELD_NUMBER: _ClassVar[int]
-    DURATION_FIELD_NUMBER: _ClassVar[int]
-    job_id: str
-    media: _media_ref_pb2.MediaRef
-    language_code: str
-    text: str
-    segments: _containers.RepeatedCompositeFieldContainer[TranscriptSegment]
-    duration: _duration_pb2.Duration
-    def __init__(self, job_id: _Optional[str] = ..., media: _Optional[_Union[_media_ref_pb2.MediaRef, _Mapping]] = ..., language_code: _Optional[str] = ..., text: _Optional[str] = ..., segments: _Optional[_Iterable[_Union[TranscriptSegment, _Mapping]]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
-
-class SceneDescription(_message.Message):
-    __slots__ = ("start", "end", "text")
-    START_FIELD_NUMBER: _ClassVar[int]
-    END_FIELD_NUMBER: _ClassVar[int]
-    TEXT_FIELD_NUMBER: _ClassVar[int]
-    start: _duration_pb2.Duration
-    end: _duration_pb2.Duration
-    text: str
-    def __init__(self, start: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., end: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., text: _Optional[str] = ...) -> None: ...
-
-class VideoDescribed(_message.Message):
-    __slots__ = ("job_id", "media", "scenes", "image_text")
-    JOB_ID_FIELD_NUMBER: _ClassVar[int]
-    MEDIA_FIELD_NUMBER: _ClassVar[int]
-    SCENES_FIELD_NUMBER: _ClassVar[int]
-    IMAGE_TEXT_FIELD_NUMBER: _ClassVar[int]
-    job_id: str
-    media: _media_ref_pb2.MediaRef
-    scenes: _containers.RepeatedCompositeFieldContainer[SceneDescription]
-    image_text: str
-    def __init__(self, job_id: _Optional[str] = ..., media: _Optional[_Union[_media_ref_pb2.MediaRef, _Mapping]] = ..., scenes: _Optional[_Iterable[_Union[SceneDescription, _Mapping]]] = ..., image_text: _Optional[str] = ...) -> None: ...
-
-class SpeechSynthesized(_message.Message):
-    __slots__ = ("job_id", "audio", "duration", "engine")
-    JOB_ID_FIELD_NUMBER: _ClassVar[int]
-    AUDIO_FIELD_NUMBER: _ClassVar[int]
-    DURATION_FIELD_NUMBER: _ClassVar[int]
-    ENGINE_FIELD_NUMBER: _ClassVar[int]
-    job_id: str
-    audio: _media_ref_pb2.MediaRef
-    duration: _duration_pb2.Duration
-    engine: str
-    def __init__(self, job_id: _Optional[str] = ..., audio: _Optional[_Union[_media_ref_pb2.MediaRef, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., engine: _Optional[str] = ...) -> None: ...
-
-class VideoIndexed(_message.Message):
-    __slots__ = ("job_id", "video_id", "collection", "clip_count")
-    JOB_ID_FIELD_NUMBER: _ClassVar[int]
-    VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
-    COLLECTION_FIELD_NUMBER: _ClassVar[int]
-    CLIP_COUNT_FIELD_NUMBER: _ClassVar[int]
-    job_id: str
-    video_id: str
-    collection: str
-    clip_count: int
-    def __init__(self, job_id: _Optional[str] = ..., video_id: _Optional[str] = ..., collection: _Optional[str] = ..., clip_count: _Optional[int] = ...) -> None: ...

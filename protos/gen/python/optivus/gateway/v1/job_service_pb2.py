@@ -26,58 +26,43 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 from optivus.events.v1 import pipeline_events_pb2 as optivus_dot_events_dot_v1_dot_pipeline__events__pb2
 from optivus.media.v1 import media_ref_pb2 as optivus_dot_media_dot_v1_dot_media__ref__pb2
-from optivus.speech.v1 import speech_service_pb2 as optivus_dot_speech_dot_v1_dot_speech__service__pb2
-from optivus.tts.v1 import tts_service_pb2 as optivus_dot_tts_dot_v1_dot_tts__service__pb2
-from optivus.vision.v1 import vision_service_pb2 as optivus_dot_vision_dot_v1_dot_vision__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$optivus/gateway/v1/job_service.proto\x12\x12optivus.gateway.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\'optivus/events/v1/pipeline_events.proto\x1a optivus/media/v1/media_ref.proto\x1a&optivus/speech/v1/speech_service.proto\x1a optivus/tts/v1/tts_service.proto\x1a&optivus/vision/v1/vision_service.proto\"p\n\rTranscribeJob\x12)\n\x05\x61udio\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x34\n\x06\x63onfig\x18\x02 \x01(\x0b\x32$.optivus.speech.v1.RecognitionConfig\"u\n\x0b\x44\x65scribeJob\x12)\n\x05media\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12+\n\x04task\x18\x02 \x01(\x0e\x32\x1d.optivus.vision.v1.VisionTask\x12\x0e\n\x06phrase\x18\x03 \x01(\t\"C\n\rSynthesizeJob\x12\x32\n\x07request\x18\x01 \x01(\x0b\x32!.optivus.tts.v1.SynthesizeRequest\"-\n\x0b\x44ownloadJob\x12\x0c\n\x04urls\x18\x01 \x03(\t\x12\x10\n\x08\x64ownload\x18\x02 \x01(\x08\"\xb9\x01\n\x0bPipelineJob\x12+\n\x05media\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRefH\x00\x12+\n\x04urls\x18\x02 \x01(\x0b\x32\x1b.optivus.gateway.v1.UrlListH\x00\x12\x12\n\ntranscribe\x18\x03 \x01(\x08\x12\x10\n\x08\x64\x65scribe\x18\x04 \x01(\x08\x12\r\n\x05index\x18\x05 \x01(\x08\x12\x12\n\ncollection\x18\x06 \x01(\tB\x07\n\x05input\"\x17\n\x07UrlList\x12\x0c\n\x04urls\x18\x01 \x03(\t\"I\n\x08IndexJob\x12)\n\x05video\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x12\n\ncollection\x18\x02 \x01(\t\"\xd1\x02\n\x07JobSpec\x12\x37\n\ntranscribe\x18\x01 \x01(\x0b\x32!.optivus.gateway.v1.TranscribeJobH\x00\x12\x33\n\x08\x64\x65scribe\x18\x02 \x01(\x0b\x32\x1f.optivus.gateway.v1.DescribeJobH\x00\x12\x37\n\nsynthesize\x18\x03 \x01(\x0b\x32!.optivus.gateway.v1.SynthesizeJobH\x00\x12\x33\n\x08\x64ownload\x18\x04 \x01(\x0b\x32\x1f.optivus.gateway.v1.DownloadJobH\x00\x12\x33\n\x08pipeline\x18\x05 \x01(\x0b\x32\x1f.optivus.gateway.v1.PipelineJobH\x00\x12-\n\x05index\x18\x06 \x01(\x0b\x32\x1c.optivus.gateway.v1.IndexJobH\x00\x42\x06\n\x04kind\"\xb2\x02\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12)\n\x04spec\x18\x02 \x01(\x0b\x32\x1b.optivus.gateway.v1.JobSpec\x12+\n\x05state\x18\x03 \x01(\x0e\x32\x1c.optivus.gateway.v1.JobState\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08progress\x18\x06 \x01(\x02\x12!\n\x05\x65rror\x18\x07 \x01(\x0b\x32\x12.google.rpc.Status\x12,\n\x06result\x18\x08 \x01(\x0b\x32\x1c.optivus.events.v1.JobResult\"Q\n\x10SubmitJobRequest\x12)\n\x04spec\x18\x01 \x01(\x0b\x32\x1b.optivus.gateway.v1.JobSpec\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"9\n\x11SubmitJobResponse\x12$\n\x03job\x18\x01 \x01(\x0b\x32\x17.optivus.gateway.v1.Job\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"6\n\x0eGetJobResponse\x12$\n\x03job\x18\x01 \x01(\x0b\x32\x17.optivus.gateway.v1.Job\"8\n\x0fListJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"R\n\x10ListJobsResponse\x12%\n\x04jobs\x18\x01 \x03(\x0b\x32\x17.optivus.gateway.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"!\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\">\n\x10WatchJobResponse\x12*\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1b.optivus.events.v1.JobEvent\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"9\n\x11\x43\x61ncelJobResponse\x12$\n\x03job\x18\x01 \x01(\x0b\x32\x17.optivus.gateway.v1.Job*\x9a\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05\x32\xc1\x03\n\nJobService\x12X\n\tSubmitJob\x12$.optivus.gateway.v1.SubmitJobRequest\x1a%.optivus.gateway.v1.SubmitJobResponse\x12O\n\x06GetJob\x12!.optivus.gateway.v1.GetJobRequest\x1a\".optivus.gateway.v1.GetJobResponse\x12U\n\x08ListJobs\x12#.optivus.gateway.v1.ListJobsRequest\x1a$.optivus.gateway.v1.ListJobsResponse\x12W\n\x08WatchJob\x12#.optivus.gateway.v1.WatchJobRequest\x1a$.optivus.gateway.v1.WatchJobResponse0\x01\x12X\n\tCancelJob\x12$.optivus.gateway.v1.CancelJobRequest\x1a%.optivus.gateway.v1.CancelJobResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$optivus/gateway/v1/job_service.proto\x12\x12optivus.gateway.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\'optivus/events/v1/pipeline_events.proto\x1a optivus/media/v1/media_ref.proto\"\xb8\x01\n\x0bPipelineJob\x12*\n\x06inputs\x18\x01 \x03(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x12\n\ntranscribe\x18\x02 \x01(\x08\x12\x10\n\x08\x64\x65scribe\x18\x03 \x01(\x08\x12\x30\n\x07options\x18\x04 \x01(\x0b\x32\x1f.optivus.events.v1.StageOptions\x12\r\n\x05index\x18\x07 \x01(\x08J\x04\x08\x05\x10\x06J\x04\x08\x06\x10\x07R\ncollection\"<\n\x07JobSpec\x12\x31\n\x08pipeline\x18\x01 \x01(\x0b\x32\x1f.optivus.gateway.v1.PipelineJob\"\xb2\x02\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12)\n\x04spec\x18\x02 \x01(\x0b\x32\x1b.optivus.gateway.v1.JobSpec\x12+\n\x05state\x18\x03 \x01(\x0e\x32\x1c.optivus.gateway.v1.JobState\x12/\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08progress\x18\x06 \x01(\x02\x12!\n\x05\x65rror\x18\x07 \x01(\x0b\x32\x12.google.rpc.Status\x12,\n\x06result\x18\x08 \x01(\x0b\x32\x1c.optivus.events.v1.JobResult\"Q\n\x10SubmitJobRequest\x12)\n\x04spec\x18\x01 \x01(\x0b\x32\x1b.optivus.gateway.v1.JobSpec\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"9\n\x11SubmitJobResponse\x12$\n\x03job\x18\x01 \x01(\x0b\x32\x17.optivus.gateway.v1.Job\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"6\n\x0eGetJobResponse\x12$\n\x03job\x18\x01 \x01(\x0b\x32\x17.optivus.gateway.v1.Job\"8\n\x0fListJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"R\n\x10ListJobsResponse\x12%\n\x04jobs\x18\x01 \x03(\x0b\x32\x17.optivus.gateway.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"9\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_sequence\x18\x02 \x01(\x03\">\n\x10WatchJobResponse\x12*\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1b.optivus.events.v1.JobEvent\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"9\n\x11\x43\x61ncelJobResponse\x12$\n\x03job\x18\x01 \x01(\x0b\x32\x17.optivus.gateway.v1.Job*\x9a\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_SUCCEEDED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05\x32\xc1\x03\n\nJobService\x12X\n\tSubmitJob\x12$.optivus.gateway.v1.SubmitJobRequest\x1a%.optivus.gateway.v1.SubmitJobResponse\x12O\n\x06GetJob\x12!.optivus.gateway.v1.GetJobRequest\x1a\".optivus.gateway.v1.GetJobResponse\x12U\n\x08ListJobs\x12#.optivus.gateway.v1.ListJobsRequest\x1a$.optivus.gateway.v1.ListJobsResponse\x12W\n\x08WatchJob\x12#.optivus.gateway.v1.WatchJobRequest\x1a$.optivus.gateway.v1.WatchJobResponse0\x01\x12X\n\tCancelJob\x12$.optivus.gateway.v1.CancelJobRequest\x1a%.optivus.gateway.v1.CancelJobResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'optivus.gateway.v1.job_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_JOBSTATE']._serialized_start=2161
-  _globals['_JOBSTATE']._serialized_end=2315
-  _globals['_TRANSCRIBEJOB']._serialized_start=307
-  _globals['_TRANSCRIBEJOB']._serialized_end=419
-  _globals['_DESCRIBEJOB']._serialized_start=421
-  _globals['_DESCRIBEJOB']._serialized_end=538
-  _globals['_SYNTHESIZEJOB']._serialized_start=540
-  _globals['_SYNTHESIZEJOB']._serialized_end=607
-  _globals['_DOWNLOADJOB']._serialized_start=609
-  _globals['_DOWNLOADJOB']._serialized_end=654
-  _globals['_PIPELINEJOB']._serialized_start=657
-  _globals['_PIPELINEJOB']._serialized_end=842
-  _globals['_URLLIST']._serialized_start=844
-  _globals['_URLLIST']._serialized_end=867
-  _globals['_INDEXJOB']._serialized_start=869
-  _globals['_INDEXJOB']._serialized_end=942
-  _globals['_JOBSPEC']._serialized_start=945
-  _globals['_JOBSPEC']._serialized_end=1282
-  _globals['_JOB']._serialized_start=1285
-  _globals['_JOB']._serialized_end=1591
-  _globals['_SUBMITJOBREQUEST']._serialized_start=1593
-  _globals['_SUBMITJOBREQUEST']._serialized_end=1674
-  _globals['_SUBMITJOBRESPONSE']._serialized_start=1676
-  _globals['_SUBMITJOBRESPONSE']._serialized_end=1733
-  _globals['_GETJOBREQUEST']._serialized_start=1735
-  _globals['_GETJOBREQUEST']._serialized_end=1766
-  _globals['_GETJOBRESPONSE']._serialized_start=1768
-  _globals['_GETJOBRESPONSE']._serialized_end=1822
-  _globals['_LISTJOBSREQUEST']._serialized_start=1824
-  _globals['_LISTJOBSREQUEST']._serialized_end=1880
-  _globals['_LISTJOBSRESPONSE']._serialized_start=1882
-  _globals['_LISTJOBSRESPONSE']._serialized_end=1964
-  _globals['_WATCHJOBREQUEST']._serialized_start=1966
-  _globals['_WATCHJOBREQUEST']._serialized_end=1999
-  _globals['_WATCHJOBRESPONSE']._serialized_start=2001
-  _globals['_WATCHJOBRESPONSE']._serialized_end=2063
-  _globals['_CANCELJOBREQUEST']._serialized_start=2065
-  _globals['_CANCELJOBREQUEST']._serialized_end=2099
-  _globals['_CANCELJOBRESPONSE']._serialized_start=2101
-  _globals['_CANCELJOBRESPONSE']._serialized_end=2158
-  _globals['_JOBSERVICE']._serialized_start=2318
-  _globals['_JOBSERVICE']._serialized_end=2767
+  _globals['_JOBSTATE']._serialized_start=1343
+  _globals['_JOBSTATE']._serialized_end=1497
+  _globals['_PIPELINEJOB']._serialized_start=194
+  _globals['_PIPELINEJOB']._serialized_end=378
+  _globals['_JOBSPEC']._serialized_start=380
+  _globals['_JOBSPEC']._serialized_end=440
+  _globals['_JOB']._serialized_start=443
+  _globals['_JOB']._serialized_end=749
+  _globals['_SUBMITJOBREQUEST']._serialized_start=751
+  _globals['_SUBMITJOBREQUEST']._serialized_end=832
+  _globals['_SUBMITJOBRESPONSE']._serialized_start=834
+  _globals['_SUBMITJOBRESPONSE']._serialized_end=891
+  _globals['_GETJOBREQUEST']._serialized_start=893
+  _globals['_GETJOBREQUEST']._serialized_end=924
+  _globals['_GETJOBRESPONSE']._serialized_start=926
+  _globals['_GETJOBRESPONSE']._serialized_end=980
+  _globals['_LISTJOBSREQUEST']._serialized_start=982
+  _globals['_LISTJOBSREQUEST']._serialized_end=1038
+  _globals['_LISTJOBSRESPONSE']._serialized_start=1040
+  _globals['_LISTJOBSRESPONSE']._serialized_end=1122
+  _globals['_WATCHJOBREQUEST']._serialized_start=1124
+  _globals['_WATCHJOBREQUEST']._serialized_end=1181
+  _globals['_WATCHJOBRESPONSE']._serialized_start=1183
+  _globals['_WATCHJOBRESPONSE']._serialized_end=1245
+  _globals['_CANCELJOBREQUEST']._serialized_start=1247
+  _globals['_CANCELJOBREQUEST']._serialized_end=1281
+  _globals['_CANCELJOBRESPONSE']._serialized_start=1283
+  _globals['_CANCELJOBRESPONSE']._serialized_end=1340
+  _globals['_JOBSERVICE']._serialized_start=1500
+  _globals['_JOBSERVICE']._serialized_end=1949
 # @@protoc_insertion_point(module_scope)

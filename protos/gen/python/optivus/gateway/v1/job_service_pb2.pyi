@@ -4,9 +4,6 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.rpc import status_pb2 as _status_pb2
 from optivus.events.v1 import pipeline_events_pb2 as _pipeline_events_pb2
 from optivus.media.v1 import media_ref_pb2 as _media_ref_pb2
-from optivus.speech.v1 import speech_service_pb2 as _speech_service_pb2
-from optivus.tts.v1 import tts_service_pb2 as _tts_service_pb2
-from optivus.vision.v1 import vision_service_pb2 as _vision_service_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -31,83 +28,25 @@ JOB_STATE_SUCCEEDED: JobState
 JOB_STATE_FAILED: JobState
 JOB_STATE_CANCELLED: JobState
 
-class TranscribeJob(_message.Message):
-    __slots__ = ("audio", "config")
-    AUDIO_FIELD_NUMBER: _ClassVar[int]
-    CONFIG_FIELD_NUMBER: _ClassVar[int]
-    audio: _media_ref_pb2.MediaRef
-    config: _speech_service_pb2.RecognitionConfig
-    def __init__(self, audio: _Optional[_Union[_media_ref_pb2.MediaRef, _Mapping]] = ..., config: _Optional[_Union[_speech_service_pb2.RecognitionConfig, _Mapping]] = ...) -> None: ...
-
-class DescribeJob(_message.Message):
-    __slots__ = ("media", "task", "phrase")
-    MEDIA_FIELD_NUMBER: _ClassVar[int]
-    TASK_FIELD_NUMBER: _ClassVar[int]
-    PHRASE_FIELD_NUMBER: _ClassVar[int]
-    media: _media_ref_pb2.MediaRef
-    task: _vision_service_pb2.VisionTask
-    phrase: str
-    def __init__(self, media: _Optional[_Union[_media_ref_pb2.MediaRef, _Mapping]] = ..., task: _Optional[_Union[_vision_service_pb2.VisionTask, str]] = ..., phrase: _Optional[str] = ...) -> None: ...
-
-class SynthesizeJob(_message.Message):
-    __slots__ = ("request",)
-    REQUEST_FIELD_NUMBER: _ClassVar[int]
-    request: _tts_service_pb2.SynthesizeRequest
-    def __init__(self, request: _Optional[_Union[_tts_service_pb2.SynthesizeRequest, _Mapping]] = ...) -> None: ...
-
-class DownloadJob(_message.Message):
-    __slots__ = ("urls", "download")
-    URLS_FIELD_NUMBER: _ClassVar[int]
-    DOWNLOAD_FIELD_NUMBER: _ClassVar[int]
-    urls: _containers.RepeatedScalarFieldContainer[str]
-    download: bool
-    def __init__(self, urls: _Optional[_Iterable[str]] = ..., download: _Optional[bool] = ...) -> None: ...
-
 class PipelineJob(_message.Message):
-    __slots__ = ("media", "urls", "transcribe", "describe", "index", "collection")
-    MEDIA_FIELD_NUMBER: _ClassVar[int]
-    URLS_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("inputs", "transcribe", "describe", "options", "index")
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
     TRANSCRIBE_FIELD_NUMBER: _ClassVar[int]
     DESCRIBE_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
-    COLLECTION_FIELD_NUMBER: _ClassVar[int]
-    media: _media_ref_pb2.MediaRef
-    urls: UrlList
+    inputs: _containers.RepeatedCompositeFieldContainer[_media_ref_pb2.MediaRef]
     transcribe: bool
     describe: bool
+    options: _pipeline_events_pb2.StageOptions
     index: bool
-    collection: str
-    def __init__(self, media: _Optional[_Union[_media_ref_pb2.MediaRef, _Mapping]] = ..., urls: _Optional[_Union[UrlList, _Mapping]] = ..., transcribe: _Optional[bool] = ..., describe: _Optional[bool] = ..., index: _Optional[bool] = ..., collection: _Optional[str] = ...) -> None: ...
-
-class UrlList(_message.Message):
-    __slots__ = ("urls",)
-    URLS_FIELD_NUMBER: _ClassVar[int]
-    urls: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, urls: _Optional[_Iterable[str]] = ...) -> None: ...
-
-class IndexJob(_message.Message):
-    __slots__ = ("video", "collection")
-    VIDEO_FIELD_NUMBER: _ClassVar[int]
-    COLLECTION_FIELD_NUMBER: _ClassVar[int]
-    video: _media_ref_pb2.MediaRef
-    collection: str
-    def __init__(self, video: _Optional[_Union[_media_ref_pb2.MediaRef, _Mapping]] = ..., collection: _Optional[str] = ...) -> None: ...
+    def __init__(self, inputs: _Optional[_Iterable[_Union[_media_ref_pb2.MediaRef, _Mapping]]] = ..., transcribe: _Optional[bool] = ..., describe: _Optional[bool] = ..., options: _Optional[_Union[_pipeline_events_pb2.StageOptions, _Mapping]] = ..., index: _Optional[bool] = ...) -> None: ...
 
 class JobSpec(_message.Message):
-    __slots__ = ("transcribe", "describe", "synthesize", "download", "pipeline", "index")
-    TRANSCRIBE_FIELD_NUMBER: _ClassVar[int]
-    DESCRIBE_FIELD_NUMBER: _ClassVar[int]
-    SYNTHESIZE_FIELD_NUMBER: _ClassVar[int]
-    DOWNLOAD_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("pipeline",)
     PIPELINE_FIELD_NUMBER: _ClassVar[int]
-    INDEX_FIELD_NUMBER: _ClassVar[int]
-    transcribe: TranscribeJob
-    describe: DescribeJob
-    synthesize: SynthesizeJob
-    download: DownloadJob
     pipeline: PipelineJob
-    index: IndexJob
-    def __init__(self, transcribe: _Optional[_Union[TranscribeJob, _Mapping]] = ..., describe: _Optional[_Union[DescribeJob, _Mapping]] = ..., synthesize: _Optional[_Union[SynthesizeJob, _Mapping]] = ..., download: _Optional[_Union[DownloadJob, _Mapping]] = ..., pipeline: _Optional[_Union[PipelineJob, _Mapping]] = ..., index: _Optional[_Union[IndexJob, _Mapping]] = ...) -> None: ...
+    def __init__(self, pipeline: _Optional[_Union[PipelineJob, _Mapping]] = ...) -> None: ...
 
 class Job(_message.Message):
     __slots__ = ("job_id", "spec", "state", "create_time", "update_time", "progress", "error", "result")
@@ -172,10 +111,12 @@ class ListJobsResponse(_message.Message):
     def __init__(self, jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class WatchJobRequest(_message.Message):
-    __slots__ = ("job_id",)
+    __slots__ = ("job_id", "after_sequence")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     job_id: str
-    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+    after_sequence: int
+    def __init__(self, job_id: _Optional[str] = ..., after_sequence: _Optional[int] = ...) -> None: ...
 
 class WatchJobResponse(_message.Message):
     __slots__ = ("event",)

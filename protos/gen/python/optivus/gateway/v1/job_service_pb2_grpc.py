@@ -26,8 +26,10 @@ if _version_not_supported:
 
 
 class JobServiceStub:
-    """Long-running work (pipelines, downloads, indexing) run over NATS
-    JetStream. Implemented by services/gateway.
+    """Long-running work run over NATS JetStream: pipelines that download,
+    transcribe and describe many inputs, the `video` / `v_conv` requests of
+    the socket.io protocol. Implemented by services/gateway, on its gRPC
+    port (OPTIVUS_GATEWAY_GRPC_PORT, 50051) when it is connected to NATS.
     """
 
     def __init__(self, channel):
@@ -64,39 +66,44 @@ class JobServiceStub:
 
 
 class JobServiceServicer:
-    """Long-running work (pipelines, downloads, indexing) run over NATS
-    JetStream. Implemented by services/gateway.
+    """Long-running work run over NATS JetStream: pipelines that download,
+    transcribe and describe many inputs, the `video` / `v_conv` requests of
+    the socket.io protocol. Implemented by services/gateway, on its gRPC
+    port (OPTIVUS_GATEWAY_GRPC_PORT, 50051) when it is connected to NATS.
     """
 
     def SubmitJob(self, request, context):
-        """Accepts a job and returns at once with its id.
+        """Accepts a job and returns at once with its id (state QUEUED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetJob(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The job's state, progress and, once it ended, its result.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListJobs(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Jobs, newest first.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def WatchJob(self, request, context):
-        """Streams the job's events: every event so far (replayed), then new ones
-        until the job ends.
+        """Streams the job's events: those after `after_sequence` (all of them for
+        0) replayed, then new ones as they happen, until the job ends.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CancelJob(self, request, context):
-        """Asks a job to stop. Idempotent: cancelling an ended job is no error.
+        """Asks a job to stop: running stages stop, later ones never start.
+        Idempotent: cancelling an ended job is no error and changes nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -139,8 +146,10 @@ def add_JobServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class JobService:
-    """Long-running work (pipelines, downloads, indexing) run over NATS
-    JetStream. Implemented by services/gateway.
+    """Long-running work run over NATS JetStream: pipelines that download,
+    transcribe and describe many inputs, the `video` / `v_conv` requests of
+    the socket.io protocol. Implemented by services/gateway, on its gRPC
+    port (OPTIVUS_GATEWAY_GRPC_PORT, 50051) when it is connected to NATS.
     """
 
     @staticmethod

@@ -22,22 +22,23 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from optivus.media.v1 import media_ref_pb2 as optivus_dot_media_dot_v1_dot_media__ref__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'optivus/gateway/v1/upload_service.proto\x12\x12optivus.gateway.v1\x1a optivus/media/v1/media_ref.proto\"I\n\x0eUploadMetadata\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x11\n\tmime_type\x18\x02 \x01(\t\x12\x12\n\nsize_bytes\x18\x03 \x01(\x03\"o\n\x12UploadMediaRequest\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32\".optivus.gateway.v1.UploadMetadataH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x10\n\x0eupload_request\"d\n\x13UploadMediaResponse\x12)\n\x05media\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x0e\n\x06sha256\x18\x03 \x01(\t2q\n\rUploadService\x12`\n\x0bUploadMedia\x12&.optivus.gateway.v1.UploadMediaRequest\x1a\'.optivus.gateway.v1.UploadMediaResponse(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'optivus/gateway/v1/upload_service.proto\x12\x12optivus.gateway.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a optivus/media/v1/media_ref.proto\"I\n\x0eUploadMetadata\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x11\n\tmime_type\x18\x02 \x01(\t\x12\x12\n\nsize_bytes\x18\x03 \x01(\x03\"h\n\x12UploadMediaRequest\x12\x36\n\x08metadata\x18\x01 \x01(\x0b\x32\".optivus.gateway.v1.UploadMetadataH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07request\"\xa7\x01\n\x13UploadMediaResponse\x12)\n\x05media\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x10\n\x08media_id\x18\x04 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2q\n\rUploadService\x12`\n\x0bUploadMedia\x12&.optivus.gateway.v1.UploadMediaRequest\x1a\'.optivus.gateway.v1.UploadMediaResponse(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'optivus.gateway.v1.upload_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_UPLOADMETADATA']._serialized_start=97
-  _globals['_UPLOADMETADATA']._serialized_end=170
-  _globals['_UPLOADMEDIAREQUEST']._serialized_start=172
-  _globals['_UPLOADMEDIAREQUEST']._serialized_end=283
-  _globals['_UPLOADMEDIARESPONSE']._serialized_start=285
-  _globals['_UPLOADMEDIARESPONSE']._serialized_end=385
-  _globals['_UPLOADSERVICE']._serialized_start=387
-  _globals['_UPLOADSERVICE']._serialized_end=500
+  _globals['_UPLOADMETADATA']._serialized_start=130
+  _globals['_UPLOADMETADATA']._serialized_end=203
+  _globals['_UPLOADMEDIAREQUEST']._serialized_start=205
+  _globals['_UPLOADMEDIAREQUEST']._serialized_end=309
+  _globals['_UPLOADMEDIARESPONSE']._serialized_start=312
+  _globals['_UPLOADMEDIARESPONSE']._serialized_end=479
+  _globals['_UPLOADSERVICE']._serialized_start=481
+  _globals['_UPLOADSERVICE']._serialized_end=594
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,6 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from optivus.media.v1 import media_ref_pb2 as _media_ref_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -25,11 +28,15 @@ class UploadMediaRequest(_message.Message):
     def __init__(self, metadata: _Optional[_Union[UploadMetadata, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
 
 class UploadMediaResponse(_message.Message):
-    __slots__ = ("media", "size_bytes", "sha256")
+    __slots__ = ("media", "size_bytes", "sha256", "media_id", "expire_time")
     MEDIA_FIELD_NUMBER: _ClassVar[int]
     SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
     SHA256_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     media: _media_ref_pb2.MediaRef
     size_bytes: int
     sha256: str
-    def __init__(self, media: _Optional[_Union[_media_ref_pb2.MediaRef, _Mapping]] = ..., size_bytes: _Optional[int] = ..., sha256: _Optional[str] = ...) -> None: ...
+    media_id: str
+    expire_time: _timestamp_pb2.Timestamp
+    def __init__(self, media: _Optional[_Union[_media_ref_pb2.MediaRef, _Mapping]] = ..., size_bytes: _Optional[int] = ..., sha256: _Optional[str] = ..., media_id: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -26,8 +26,11 @@ if _version_not_supported:
 
 
 class UploadServiceStub:
-    """Media upload into the object store (or the upload folder in local mode),
-    so that later requests can refer to it. Implemented by services/gateway.
+    """Media upload, served by the gateway on OPTIVUS_GATEWAY_GRPC_PORT: into
+    the NATS object store when the gateway has NATS, else into the
+    gateway's upload folder under the data folder. An upload belongs to the
+    API key that sent it (metadata `authorization: Bearer <key>` when keys
+    are configured) and expires after OPTIVUS_GATEWAY_UPLOAD_TTL_HOURS.
     """
 
     def __init__(self, channel):
@@ -44,12 +47,17 @@ class UploadServiceStub:
 
 
 class UploadServiceServicer:
-    """Media upload into the object store (or the upload folder in local mode),
-    so that later requests can refer to it. Implemented by services/gateway.
+    """Media upload, served by the gateway on OPTIVUS_GATEWAY_GRPC_PORT: into
+    the NATS object store when the gateway has NATS, else into the
+    gateway's upload folder under the data folder. An upload belongs to the
+    API key that sent it (metadata `authorization: Bearer <key>` when keys
+    are configured) and expires after OPTIVUS_GATEWAY_UPLOAD_TTL_HOURS.
     """
 
     def UploadMedia(self, request_iterator, context):
         """The first request carries `metadata`; every later one carries `chunk`.
+        More bytes than OPTIVUS_GATEWAY_UPLOAD_MAX_MB fail the call with
+        RESOURCE_EXHAUSTED (reason UPLOAD_TOO_LARGE) as soon as they arrive.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -72,8 +80,11 @@ def add_UploadServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class UploadService:
-    """Media upload into the object store (or the upload folder in local mode),
-    so that later requests can refer to it. Implemented by services/gateway.
+    """Media upload, served by the gateway on OPTIVUS_GATEWAY_GRPC_PORT: into
+    the NATS object store when the gateway has NATS, else into the
+    gateway's upload folder under the data folder. An upload belongs to the
+    API key that sent it (metadata `authorization: Bearer <key>` when keys
+    are configured) and expires after OPTIVUS_GATEWAY_UPLOAD_TTL_HOURS.
     """
 
     @staticmethod

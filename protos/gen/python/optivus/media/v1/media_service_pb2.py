@@ -27,27 +27,33 @@ from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 from optivus.media.v1 import media_ref_pb2 as optivus_dot_media_dot_v1_dot_media__ref__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$optivus/media/v1/media_service.proto\x12\x10optivus.media.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x17google/rpc/status.proto\x1a optivus/media/v1/media_ref.proto\"\x1e\n\x0eGetInfoRequest\x12\x0c\n\x04urls\x18\x01 \x03(\t\"\x8d\x01\n\x0fGetInfoResponse\x12\x11\n\turl_index\x18\x01 \x01(\x05\x12\x0b\n\x03url\x18\x02 \x01(\t\x12+\n\x04info\x18\x03 \x01(\x0b\x32\x1b.optivus.media.v1.MediaInfoH\x00\x12#\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x42\x08\n\x06result\"\xea\x04\n\tMediaInfo\x12\x15\n\x08uploader\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x30\n\x08\x64uration\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationH\x01\x88\x01\x01\x12\x17\n\nview_count\x18\x03 \x01(\x03H\x02\x88\x01\x01\x12\x17\n\nlike_count\x18\x04 \x01(\x03H\x03\x88\x01\x01\x12\x1a\n\rdislike_count\x18\x05 \x01(\x03H\x04\x88\x01\x01\x12\x19\n\x0crepost_count\x18\x06 \x01(\x03H\x05\x88\x01\x01\x12\x1b\n\x0e\x61verage_rating\x18\x07 \x01(\x01H\x06\x88\x01\x01\x12\x1a\n\rcomment_count\x18\x08 \x01(\x03H\x07\x88\x01\x01\x12\x16\n\tage_limit\x18\t \x01(\x05H\x08\x88\x01\x01\x12\x17\n\nmedia_type\x18\n \x01(\tH\t\x88\x01\x01\x12\x16\n\tfulltitle\x18\x0b \x01(\tH\n\x88\x01\x01\x12\x0c\n\x04tags\x18\x0c \x03(\t\x12\x12\n\ncategories\x18\r \x03(\t\x12\x18\n\x0b\x64\x65scription\x18\x0e \x01(\tH\x0b\x88\x01\x01\x12\x13\n\x0bwebpage_url\x18\x0f \x01(\t\x12\x11\n\textractor\x18\x10 \x01(\t\x12\n\n\x02id\x18\x11 \x01(\tB\x0b\n\t_uploaderB\x0b\n\t_durationB\r\n\x0b_view_countB\r\n\x0b_like_countB\x10\n\x0e_dislike_countB\x0f\n\r_repost_countB\x11\n\x0f_average_ratingB\x10\n\x0e_comment_countB\x0c\n\n_age_limitB\r\n\x0b_media_typeB\x0c\n\n_fulltitleB\x0e\n\x0c_description\"/\n\x0f\x44ownloadRequest\x12\x0c\n\x04urls\x18\x01 \x03(\t\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\"\xca\x01\n\x10\x44ownloadResponse\x12\x11\n\turl_index\x18\x01 \x01(\x05\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x36\n\x08progress\x18\x03 \x01(\x0b\x32\".optivus.media.v1.DownloadProgressH\x00\x12\x30\n\x04\x66ile\x18\x04 \x01(\x0b\x32 .optivus.media.v1.DownloadedFileH\x00\x12#\n\x05\x65rror\x18\x05 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x42\x07\n\x05\x65vent\"x\n\x10\x44ownloadProgress\x12\x18\n\x10\x64ownloaded_bytes\x18\x01 \x01(\x03\x12\x13\n\x0btotal_bytes\x18\x02 \x01(\x03\x12\r\n\x05speed\x18\x03 \x01(\x01\x12&\n\x03\x65ta\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"\x88\x01\n\x0e\x44ownloadedFile\x12)\n\x05media\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12)\n\x04info\x18\x03 \x01(\x0b\x32\x1b.optivus.media.v1.MediaInfo\x12\x0c\n\x04path\x18\x04 \x01(\t2\xb5\x01\n\x0cMediaService\x12P\n\x07GetInfo\x12 .optivus.media.v1.GetInfoRequest\x1a!.optivus.media.v1.GetInfoResponse0\x01\x12S\n\x08\x44ownload\x12!.optivus.media.v1.DownloadRequest\x1a\".optivus.media.v1.DownloadResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$optivus/media/v1/media_service.proto\x12\x10optivus.media.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x17google/rpc/status.proto\x1a optivus/media/v1/media_ref.proto\"\x18\n\x16GetCapabilitiesRequest\"=\n\tJsRuntime\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x11\n\tsupported\x18\x03 \x01(\x08\"\xca\x01\n\x17GetCapabilitiesResponse\x12\x16\n\x0eyt_dlp_version\x18\x01 \x01(\t\x12\x30\n\x0bjs_runtimes\x18\x02 \x03(\x0b\x32\x1b.optivus.media.v1.JsRuntime\x12\x13\n\x0b\x65js_version\x18\x03 \x01(\t\x12\x18\n\x10\x63ookies_file_set\x18\x04 \x01(\x08\x12\x18\n\x10pot_provider_set\x18\x05 \x01(\x08\x12\x1c\n\x14pot_plugin_installed\x18\x06 \x01(\x08\"=\n\x0eGetInfoRequest\x12+\n\x07sources\x18\x01 \x03(\x0b\x32\x1a.optivus.media.v1.MediaRef\"\x92\x01\n\x0fGetInfoResponse\x12\x14\n\x0csource_index\x18\x01 \x01(\x05\x12\x0b\n\x03url\x18\x02 \x01(\t\x12+\n\x04info\x18\x03 \x01(\x0b\x32\x1b.optivus.media.v1.MediaInfoH\x00\x12#\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x42\n\n\x08response\"\xea\x04\n\tMediaInfo\x12\x15\n\x08uploader\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x30\n\x08\x64uration\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationH\x01\x88\x01\x01\x12\x17\n\nview_count\x18\x03 \x01(\x03H\x02\x88\x01\x01\x12\x17\n\nlike_count\x18\x04 \x01(\x03H\x03\x88\x01\x01\x12\x1a\n\rdislike_count\x18\x05 \x01(\x03H\x04\x88\x01\x01\x12\x19\n\x0crepost_count\x18\x06 \x01(\x03H\x05\x88\x01\x01\x12\x1b\n\x0e\x61verage_rating\x18\x07 \x01(\x01H\x06\x88\x01\x01\x12\x1a\n\rcomment_count\x18\x08 \x01(\x03H\x07\x88\x01\x01\x12\x16\n\tage_limit\x18\t \x01(\x05H\x08\x88\x01\x01\x12\x17\n\nmedia_type\x18\n \x01(\tH\t\x88\x01\x01\x12\x16\n\tfulltitle\x18\x0b \x01(\tH\n\x88\x01\x01\x12\x0c\n\x04tags\x18\x0c \x03(\t\x12\x12\n\ncategories\x18\r \x03(\t\x12\x18\n\x0b\x64\x65scription\x18\x0e \x01(\tH\x0b\x88\x01\x01\x12\x13\n\x0bwebpage_url\x18\x0f \x01(\t\x12\x11\n\textractor\x18\x10 \x01(\t\x12\n\n\x02id\x18\x11 \x01(\tB\x0b\n\t_uploaderB\x0b\n\t_durationB\r\n\x0b_view_countB\r\n\x0b_like_countB\x10\n\x0e_dislike_countB\x0f\n\r_repost_countB\x11\n\x0f_average_ratingB\x10\n\x0e_comment_countB\x0c\n\n_age_limitB\r\n\x0b_media_typeB\x0c\n\n_fulltitleB\x0e\n\x0c_description\"N\n\x0f\x44ownloadRequest\x12+\n\x07sources\x18\x01 \x03(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\"\xd0\x01\n\x10\x44ownloadResponse\x12\x14\n\x0csource_index\x18\x01 \x01(\x05\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x36\n\x08progress\x18\x03 \x01(\x0b\x32\".optivus.media.v1.DownloadProgressH\x00\x12\x30\n\x04\x66ile\x18\x04 \x01(\x0b\x32 .optivus.media.v1.DownloadedFileH\x00\x12#\n\x05\x65rror\x18\x05 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x42\n\n\x08response\"\x83\x01\n\x10\x44ownloadProgress\x12\x18\n\x10\x64ownloaded_bytes\x18\x01 \x01(\x03\x12\x13\n\x0btotal_bytes\x18\x02 \x01(\x03\x12\x18\n\x10\x62ytes_per_second\x18\x03 \x01(\x01\x12&\n\x03\x65ta\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"\x99\x01\n\x0e\x44ownloadedFile\x12)\n\x05media\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12)\n\x04info\x18\x03 \x01(\x0b\x32\x1b.optivus.media.v1.MediaInfo\x12\x0c\n\x04path\x18\x04 \x01(\t\x12\x0f\n\x07warning\x18\x05 \x01(\t2\x9d\x02\n\x0cMediaService\x12P\n\x07GetInfo\x12 .optivus.media.v1.GetInfoRequest\x1a!.optivus.media.v1.GetInfoResponse0\x01\x12S\n\x08\x44ownload\x12!.optivus.media.v1.DownloadRequest\x1a\".optivus.media.v1.DownloadResponse0\x01\x12\x66\n\x0fGetCapabilities\x12(.optivus.media.v1.GetCapabilitiesRequest\x1a).optivus.media.v1.GetCapabilitiesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'optivus.media.v1.media_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETINFOREQUEST']._serialized_start=149
-  _globals['_GETINFOREQUEST']._serialized_end=179
-  _globals['_GETINFORESPONSE']._serialized_start=182
-  _globals['_GETINFORESPONSE']._serialized_end=323
-  _globals['_MEDIAINFO']._serialized_start=326
-  _globals['_MEDIAINFO']._serialized_end=944
-  _globals['_DOWNLOADREQUEST']._serialized_start=946
-  _globals['_DOWNLOADREQUEST']._serialized_end=993
-  _globals['_DOWNLOADRESPONSE']._serialized_start=996
-  _globals['_DOWNLOADRESPONSE']._serialized_end=1198
-  _globals['_DOWNLOADPROGRESS']._serialized_start=1200
-  _globals['_DOWNLOADPROGRESS']._serialized_end=1320
-  _globals['_DOWNLOADEDFILE']._serialized_start=1323
-  _globals['_DOWNLOADEDFILE']._serialized_end=1459
-  _globals['_MEDIASERVICE']._serialized_start=1462
-  _globals['_MEDIASERVICE']._serialized_end=1643
+  _globals['_GETCAPABILITIESREQUEST']._serialized_start=149
+  _globals['_GETCAPABILITIESREQUEST']._serialized_end=173
+  _globals['_JSRUNTIME']._serialized_start=175
+  _globals['_JSRUNTIME']._serialized_end=236
+  _globals['_GETCAPABILITIESRESPONSE']._serialized_start=239
+  _globals['_GETCAPABILITIESRESPONSE']._serialized_end=441
+  _globals['_GETINFOREQUEST']._serialized_start=443
+  _globals['_GETINFOREQUEST']._serialized_end=504
+  _globals['_GETINFORESPONSE']._serialized_start=507
+  _globals['_GETINFORESPONSE']._serialized_end=653
+  _globals['_MEDIAINFO']._serialized_start=656
+  _globals['_MEDIAINFO']._serialized_end=1274
+  _globals['_DOWNLOADREQUEST']._serialized_start=1276
+  _globals['_DOWNLOADREQUEST']._serialized_end=1354
+  _globals['_DOWNLOADRESPONSE']._serialized_start=1357
+  _globals['_DOWNLOADRESPONSE']._serialized_end=1565
+  _globals['_DOWNLOADPROGRESS']._serialized_start=1568
+  _globals['_DOWNLOADPROGRESS']._serialized_end=1699
+  _globals['_DOWNLOADEDFILE']._serialized_start=1702
+  _globals['_DOWNLOADEDFILE']._serialized_end=1855
+  _globals['_MEDIASERVICE']._serialized_start=1858
+  _globals['_MEDIASERVICE']._serialized_end=2143
 # @@protoc_insertion_point(module_scope)

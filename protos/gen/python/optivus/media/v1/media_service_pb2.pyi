@@ -11,23 +11,53 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class GetCapabilitiesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class JsRuntime(_message.Message):
+    __slots__ = ("name", "version", "supported")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    SUPPORTED_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    version: str
+    supported: bool
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., supported: _Optional[bool] = ...) -> None: ...
+
+class GetCapabilitiesResponse(_message.Message):
+    __slots__ = ("yt_dlp_version", "js_runtimes", "ejs_version", "cookies_file_set", "pot_provider_set", "pot_plugin_installed")
+    YT_DLP_VERSION_FIELD_NUMBER: _ClassVar[int]
+    JS_RUNTIMES_FIELD_NUMBER: _ClassVar[int]
+    EJS_VERSION_FIELD_NUMBER: _ClassVar[int]
+    COOKIES_FILE_SET_FIELD_NUMBER: _ClassVar[int]
+    POT_PROVIDER_SET_FIELD_NUMBER: _ClassVar[int]
+    POT_PLUGIN_INSTALLED_FIELD_NUMBER: _ClassVar[int]
+    yt_dlp_version: str
+    js_runtimes: _containers.RepeatedCompositeFieldContainer[JsRuntime]
+    ejs_version: str
+    cookies_file_set: bool
+    pot_provider_set: bool
+    pot_plugin_installed: bool
+    def __init__(self, yt_dlp_version: _Optional[str] = ..., js_runtimes: _Optional[_Iterable[_Union[JsRuntime, _Mapping]]] = ..., ejs_version: _Optional[str] = ..., cookies_file_set: _Optional[bool] = ..., pot_provider_set: _Optional[bool] = ..., pot_plugin_installed: _Optional[bool] = ...) -> None: ...
+
 class GetInfoRequest(_message.Message):
-    __slots__ = ("urls",)
-    URLS_FIELD_NUMBER: _ClassVar[int]
-    urls: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, urls: _Optional[_Iterable[str]] = ...) -> None: ...
+    __slots__ = ("sources",)
+    SOURCES_FIELD_NUMBER: _ClassVar[int]
+    sources: _containers.RepeatedCompositeFieldContainer[_media_ref_pb2.MediaRef]
+    def __init__(self, sources: _Optional[_Iterable[_Union[_media_ref_pb2.MediaRef, _Mapping]]] = ...) -> None: ...
 
 class GetInfoResponse(_message.Message):
-    __slots__ = ("url_index", "url", "info", "error")
-    URL_INDEX_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("source_index", "url", "info", "error")
+    SOURCE_INDEX_FIELD_NUMBER: _ClassVar[int]
     URL_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
-    url_index: int
+    source_index: int
     url: str
     info: MediaInfo
     error: _status_pb2.Status
-    def __init__(self, url_index: _Optional[int] = ..., url: _Optional[str] = ..., info: _Optional[_Union[MediaInfo, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+    def __init__(self, source_index: _Optional[int] = ..., url: _Optional[str] = ..., info: _Optional[_Union[MediaInfo, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
 
 class MediaInfo(_message.Message):
     __slots__ = ("uploader", "duration", "view_count", "like_count", "dislike_count", "repost_count", "average_rating", "comment_count", "age_limit", "media_type", "fulltitle", "tags", "categories", "description", "webpage_url", "extractor", "id")
@@ -68,47 +98,49 @@ class MediaInfo(_message.Message):
     def __init__(self, uploader: _Optional[str] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., view_count: _Optional[int] = ..., like_count: _Optional[int] = ..., dislike_count: _Optional[int] = ..., repost_count: _Optional[int] = ..., average_rating: _Optional[float] = ..., comment_count: _Optional[int] = ..., age_limit: _Optional[int] = ..., media_type: _Optional[str] = ..., fulltitle: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., categories: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., webpage_url: _Optional[str] = ..., extractor: _Optional[str] = ..., id: _Optional[str] = ...) -> None: ...
 
 class DownloadRequest(_message.Message):
-    __slots__ = ("urls", "format")
-    URLS_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("sources", "format")
+    SOURCES_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
-    urls: _containers.RepeatedScalarFieldContainer[str]
+    sources: _containers.RepeatedCompositeFieldContainer[_media_ref_pb2.MediaRef]
     format: str
-    def __init__(self, urls: _Optional[_Iterable[str]] = ..., format: _Optional[str] = ...) -> None: ...
+    def __init__(self, sources: _Optional[_Iterable[_Union[_media_ref_pb2.MediaRef, _Mapping]]] = ..., format: _Optional[str] = ...) -> None: ...
 
 class DownloadResponse(_message.Message):
-    __slots__ = ("url_index", "url", "progress", "file", "error")
-    URL_INDEX_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("source_index", "url", "progress", "file", "error")
+    SOURCE_INDEX_FIELD_NUMBER: _ClassVar[int]
     URL_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     FILE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
-    url_index: int
+    source_index: int
     url: str
     progress: DownloadProgress
     file: DownloadedFile
     error: _status_pb2.Status
-    def __init__(self, url_index: _Optional[int] = ..., url: _Optional[str] = ..., progress: _Optional[_Union[DownloadProgress, _Mapping]] = ..., file: _Optional[_Union[DownloadedFile, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+    def __init__(self, source_index: _Optional[int] = ..., url: _Optional[str] = ..., progress: _Optional[_Union[DownloadProgress, _Mapping]] = ..., file: _Optional[_Union[DownloadedFile, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
 
 class DownloadProgress(_message.Message):
-    __slots__ = ("downloaded_bytes", "total_bytes", "speed", "eta")
+    __slots__ = ("downloaded_bytes", "total_bytes", "bytes_per_second", "eta")
     DOWNLOADED_BYTES_FIELD_NUMBER: _ClassVar[int]
     TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
-    SPEED_FIELD_NUMBER: _ClassVar[int]
+    BYTES_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
     ETA_FIELD_NUMBER: _ClassVar[int]
     downloaded_bytes: int
     total_bytes: int
-    speed: float
+    bytes_per_second: float
     eta: _duration_pb2.Duration
-    def __init__(self, downloaded_bytes: _Optional[int] = ..., total_bytes: _Optional[int] = ..., speed: _Optional[float] = ..., eta: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, downloaded_bytes: _Optional[int] = ..., total_bytes: _Optional[int] = ..., bytes_per_second: _Optional[float] = ..., eta: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class DownloadedFile(_message.Message):
-    __slots__ = ("media", "size_bytes", "info", "path")
+    __slots__ = ("media", "size_bytes", "info", "path", "warning")
     MEDIA_FIELD_NUMBER: _ClassVar[int]
     SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
+    WARNING_FIELD_NUMBER: _ClassVar[int]
     media: _media_ref_pb2.MediaRef
     size_bytes: int
     info: MediaInfo
     path: str
-    def __init__(self, media: _Optional[_Union[_media_ref_pb2.MediaRef, _Mapping]] = ..., size_bytes: _Optional[int] = ..., info: _Optional[_Union[MediaInfo, _Mapping]] = ..., path: _Optional[str] = ...) -> None: ...
+    warning: str
+    def __init__(self, media: _Optional[_Union[_media_ref_pb2.MediaRef, _Mapping]] = ..., size_bytes: _Optional[int] = ..., info: _Optional[_Union[MediaInfo, _Mapping]] = ..., path: _Optional[str] = ..., warning: _Optional[str] = ...) -> None: ...

@@ -45,6 +45,11 @@ class MediaServiceStub:
                 request_serializer=optivus_dot_media_dot_v1_dot_media__service__pb2.DownloadRequest.SerializeToString,
                 response_deserializer=optivus_dot_media_dot_v1_dot_media__service__pb2.DownloadResponse.FromString,
                 _registered_method=True)
+        self.GetCapabilities = channel.unary_unary(
+                '/optivus.media.v1.MediaService/GetCapabilities',
+                request_serializer=optivus_dot_media_dot_v1_dot_media__service__pb2.GetCapabilitiesRequest.SerializeToString,
+                response_deserializer=optivus_dot_media_dot_v1_dot_media__service__pb2.GetCapabilitiesResponse.FromString,
+                _registered_method=True)
 
 
 class MediaServiceServicer:
@@ -63,8 +68,17 @@ class MediaServiceServicer:
         """Downloads each URL. For every URL the stream carries progress events,
         then either the finished file or that URL's error. URLs download
         concurrently up to the service's limit, so events of different URLs
-        interleave; `url_index` says which URL an event belongs to. Cancelling
+        interleave; `source_index` says which URL an event belongs to. Cancelling
         the call stops every download and removes partial files.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCapabilities(self, request, context):
+        """What this instance runs with: the yt-dlp release, the JavaScript
+        runtimes yt-dlp finds (YouTube's extraction needs one), and which of
+        the optional helpers against bot checks are configured.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -82,6 +96,11 @@ def add_MediaServiceServicer_to_server(servicer, server):
                     servicer.Download,
                     request_deserializer=optivus_dot_media_dot_v1_dot_media__service__pb2.DownloadRequest.FromString,
                     response_serializer=optivus_dot_media_dot_v1_dot_media__service__pb2.DownloadResponse.SerializeToString,
+            ),
+            'GetCapabilities': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCapabilities,
+                    request_deserializer=optivus_dot_media_dot_v1_dot_media__service__pb2.GetCapabilitiesRequest.FromString,
+                    response_serializer=optivus_dot_media_dot_v1_dot_media__service__pb2.GetCapabilitiesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -139,6 +158,33 @@ class MediaService:
             '/optivus.media.v1.MediaService/Download',
             optivus_dot_media_dot_v1_dot_media__service__pb2.DownloadRequest.SerializeToString,
             optivus_dot_media_dot_v1_dot_media__service__pb2.DownloadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCapabilities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/optivus.media.v1.MediaService/GetCapabilities',
+            optivus_dot_media_dot_v1_dot_media__service__pb2.GetCapabilitiesRequest.SerializeToString,
+            optivus_dot_media_dot_v1_dot_media__service__pb2.GetCapabilitiesResponse.FromString,
             options,
             channel_credentials,
             insecure,

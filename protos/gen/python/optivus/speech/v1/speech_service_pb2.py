@@ -26,37 +26,53 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from optivus.media.v1 import media_ref_pb2 as optivus_dot_media_dot_v1_dot_media__ref__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&optivus/speech/v1/speech_service.proto\x12\x11optivus.speech.v1\x1a\x1egoogle/protobuf/duration.proto\x1a optivus/media/v1/media_ref.proto\"\xe1\x01\n\x11RecognitionConfig\x12\x15\n\rlanguage_code\x18\x01 \x01(\t\x12%\n\x04task\x18\x02 \x01(\x0e\x32\x17.optivus.speech.v1.Task\x12\x17\n\x0fword_timestamps\x18\x03 \x01(\x08\x12\x12\n\nvad_filter\x18\x04 \x01(\x08\x12\x11\n\tbeam_size\x18\x05 \x01(\x05\x12\x16\n\x0einitial_prompt\x18\x06 \x01(\t\x12\x36\n\routput_format\x18\x07 \x01(\x0e\x32\x1f.optivus.speech.v1.OutputFormat\"t\n\x11TranscribeRequest\x12)\n\x05\x61udio\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x34\n\x06\x63onfig\x18\x02 \x01(\x0b\x32$.optivus.speech.v1.RecognitionConfig\"\x89\x01\n\x12TranscribeResponse\x12-\n\x07segment\x18\x01 \x01(\x0b\x32\x1a.optivus.speech.v1.SegmentH\x00\x12\x38\n\x06result\x18\x02 \x01(\x0b\x32&.optivus.speech.v1.TranscriptionResultH\x00\x42\n\n\x08response\"{\n\x04Word\x12(\n\x05start\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12&\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04word\x18\x03 \x01(\t\x12\x13\n\x0bprobability\x18\x04 \x01(\x02\"\xcd\x01\n\x07Segment\x12\r\n\x05index\x18\x01 \x01(\x05\x12(\n\x05start\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12&\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04text\x18\x04 \x01(\t\x12&\n\x05words\x18\x05 \x03(\x0b\x32\x17.optivus.speech.v1.Word\x12\x13\n\x0b\x61vg_logprob\x18\x06 \x01(\x02\x12\x16\n\x0eno_speech_prob\x18\x07 \x01(\x02\"\xf6\x01\n\x13TranscriptionResult\x12\x15\n\rlanguage_code\x18\x01 \x01(\t\x12\x1c\n\x14language_probability\x18\x02 \x01(\x02\x12+\n\x08\x64uration\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x15\n\rsegment_count\x18\x05 \x01(\x05\x12\x36\n\routput_format\x18\x06 \x01(\x0e\x32\x1f.optivus.speech.v1.OutputFormat\x12\x11\n\tformatted\x18\x07 \x01(\t\x12\r\n\x05model\x18\x08 \x01(\t\"\xba\x01\n\x1aStreamingRecognitionConfig\x12\x34\n\x06\x63onfig\x18\x01 \x01(\x0b\x32$.optivus.speech.v1.RecognitionConfig\x12\x32\n\x08\x65ncoding\x18\x02 \x01(\x0e\x32 .optivus.speech.v1.AudioEncoding\x12\x19\n\x11sample_rate_hertz\x18\x03 \x01(\x05\x12\x17\n\x0finterim_results\x18\x04 \x01(\x08\"\x89\x01\n\x1aStreamingTranscribeRequest\x12?\n\x06\x63onfig\x18\x01 \x01(\x0b\x32-.optivus.speech.v1.StreamingRecognitionConfigH\x00\x12\x15\n\x0b\x61udio_chunk\x18\x02 \x01(\x0cH\x00\x42\x13\n\x11streaming_request\"\x95\x01\n\x1bStreamingTranscribeResponse\x12,\n\x08segments\x18\x01 \x03(\x0b\x32\x1a.optivus.speech.v1.Segment\x12\x10\n\x08is_final\x18\x02 \x01(\x08\x12\x36\n\x06result\x18\x03 \x01(\x0b\x32&.optivus.speech.v1.TranscriptionResult*E\n\x04Task\x12\x14\n\x10TASK_UNSPECIFIED\x10\x00\x12\x13\n\x0fTASK_TRANSCRIBE\x10\x01\x12\x12\n\x0eTASK_TRANSLATE\x10\x02*\x8f\x01\n\x0cOutputFormat\x12\x1d\n\x19OUTPUT_FORMAT_UNSPECIFIED\x10\x00\x12\x1a\n\x16OUTPUT_FORMAT_SEGMENTS\x10\x01\x12\x16\n\x12OUTPUT_FORMAT_TEXT\x10\x02\x12\x15\n\x11OUTPUT_FORMAT_SRT\x10\x03\x12\x15\n\x11OUTPUT_FORMAT_VTT\x10\x04*h\n\rAudioEncoding\x12\x1e\n\x1a\x41UDIO_ENCODING_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41UDIO_ENCODING_LINEAR16\x10\x01\x12\x1a\n\x16\x41UDIO_ENCODING_FLOAT32\x10\x02\x32\xe6\x01\n\rSpeechService\x12[\n\nTranscribe\x12$.optivus.speech.v1.TranscribeRequest\x1a%.optivus.speech.v1.TranscribeResponse0\x01\x12x\n\x13StreamingTranscribe\x12-.optivus.speech.v1.StreamingTranscribeRequest\x1a..optivus.speech.v1.StreamingTranscribeResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&optivus/speech/v1/speech_service.proto\x12\x11optivus.speech.v1\x1a\x1egoogle/protobuf/duration.proto\x1a optivus/media/v1/media_ref.proto\"\xcd\x02\n\x11RecognitionConfig\x12\x15\n\rlanguage_code\x18\x01 \x01(\t\x12%\n\x04task\x18\x02 \x01(\x0e\x32\x17.optivus.speech.v1.Task\x12\x17\n\x0fword_timestamps\x18\x03 \x01(\x08\x12\x12\n\nvad_filter\x18\x04 \x01(\x08\x12\x11\n\tbeam_size\x18\x05 \x01(\x05\x12\x16\n\x0einitial_prompt\x18\x06 \x01(\t\x12\x36\n\routput_format\x18\x07 \x01(\x0e\x32\x1f.optivus.speech.v1.OutputFormat\x12-\n\x08\x64\x65\x63oding\x18\x08 \x01(\x0e\x32\x1b.optivus.speech.v1.Decoding\x12\x0f\n\x07\x64iarize\x18\t \x01(\x08\x12\x14\n\x0cmin_speakers\x18\n \x01(\x05\x12\x14\n\x0cmax_speakers\x18\x0b \x01(\x05\"t\n\x11TranscribeRequest\x12)\n\x05\x61udio\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x34\n\x06\x63onfig\x18\x02 \x01(\x0b\x32$.optivus.speech.v1.RecognitionConfig\"\x89\x01\n\x12TranscribeResponse\x12-\n\x07segment\x18\x01 \x01(\x0b\x32\x1a.optivus.speech.v1.SegmentH\x00\x12\x38\n\x06result\x18\x02 \x01(\x0b\x32&.optivus.speech.v1.TranscriptionResultH\x00\x42\n\n\x08response\"\x8c\x01\n\x04Word\x12(\n\x05start\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12&\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04word\x18\x03 \x01(\t\x12\x13\n\x0bprobability\x18\x04 \x01(\x02\x12\x0f\n\x07speaker\x18\x05 \x01(\t\"\xde\x01\n\x07Segment\x12\r\n\x05index\x18\x01 \x01(\x05\x12(\n\x05start\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12&\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04text\x18\x04 \x01(\t\x12&\n\x05words\x18\x05 \x03(\x0b\x32\x17.optivus.speech.v1.Word\x12\x13\n\x0b\x61vg_logprob\x18\x06 \x01(\x02\x12\x16\n\x0eno_speech_prob\x18\x07 \x01(\x02\x12\x0f\n\x07speaker\x18\x08 \x01(\t\"\xb7\x02\n\x13TranscriptionResult\x12\x15\n\rlanguage_code\x18\x01 \x01(\t\x12\x1c\n\x14language_probability\x18\x02 \x01(\x02\x12+\n\x08\x64uration\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x15\n\rsegment_count\x18\x05 \x01(\x05\x12\x36\n\routput_format\x18\x06 \x01(\x0e\x32\x1f.optivus.speech.v1.OutputFormat\x12\x11\n\tformatted\x18\x07 \x01(\t\x12\r\n\x05model\x18\x08 \x01(\t\x12-\n\x08\x64\x65\x63oding\x18\t \x01(\x0e\x32\x1b.optivus.speech.v1.Decoding\x12\x10\n\x08speakers\x18\n \x03(\t\"\xba\x01\n\x1aStreamingRecognitionConfig\x12\x34\n\x06\x63onfig\x18\x01 \x01(\x0b\x32$.optivus.speech.v1.RecognitionConfig\x12\x32\n\x08\x65ncoding\x18\x02 \x01(\x0e\x32 .optivus.speech.v1.AudioEncoding\x12\x19\n\x11sample_rate_hertz\x18\x03 \x01(\x05\x12\x17\n\x0finterim_results\x18\x04 \x01(\x08\"\x7f\n\x1aStreamingTranscribeRequest\x12?\n\x06\x63onfig\x18\x01 \x01(\x0b\x32-.optivus.speech.v1.StreamingRecognitionConfigH\x00\x12\x15\n\x0b\x61udio_chunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07request\"\x95\x01\n\x1bStreamingTranscribeResponse\x12,\n\x08segments\x18\x01 \x03(\x0b\x32\x1a.optivus.speech.v1.Segment\x12\x10\n\x08is_final\x18\x02 \x01(\x08\x12\x36\n\x06result\x18\x03 \x01(\x0b\x32&.optivus.speech.v1.TranscriptionResult\"O\n\x14\x45nrollSpeakerRequest\x12)\n\x05\x61udio\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x0c\n\x04name\x18\x02 \x01(\t\"I\n\x15\x45nrollSpeakerResponse\x12\x30\n\x07speaker\x18\x01 \x01(\x0b\x32\x1f.optivus.speech.v1.KnownSpeaker\"n\n\x0cKnownSpeaker\x12\x12\n\nspeaker_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12+\n\x08\x64uration\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0f\n\x07\x65ncoder\x18\x04 \x01(\t\"\x15\n\x13ListSpeakersRequest\"I\n\x14ListSpeakersResponse\x12\x31\n\x08speakers\x18\x01 \x03(\x0b\x32\x1f.optivus.speech.v1.KnownSpeaker\"*\n\x14\x44\x65leteSpeakerRequest\x12\x12\n\nspeaker_id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteSpeakerResponse*E\n\x04Task\x12\x14\n\x10TASK_UNSPECIFIED\x10\x00\x12\x13\n\x0fTASK_TRANSCRIBE\x10\x01\x12\x12\n\x0eTASK_TRANSLATE\x10\x02*\x8f\x01\n\x0cOutputFormat\x12\x1d\n\x19OUTPUT_FORMAT_UNSPECIFIED\x10\x00\x12\x1a\n\x16OUTPUT_FORMAT_SEGMENTS\x10\x01\x12\x16\n\x12OUTPUT_FORMAT_TEXT\x10\x02\x12\x15\n\x11OUTPUT_FORMAT_SRT\x10\x03\x12\x15\n\x11OUTPUT_FORMAT_VTT\x10\x04*S\n\x08\x44\x65\x63oding\x12\x18\n\x14\x44\x45\x43ODING_UNSPECIFIED\x10\x00\x12\x17\n\x13\x44\x45\x43ODING_SEQUENTIAL\x10\x01\x12\x14\n\x10\x44\x45\x43ODING_BATCHED\x10\x02*h\n\rAudioEncoding\x12\x1e\n\x1a\x41UDIO_ENCODING_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41UDIO_ENCODING_LINEAR16\x10\x01\x12\x1a\n\x16\x41UDIO_ENCODING_FLOAT32\x10\x02\x32\x8f\x04\n\rSpeechService\x12[\n\nTranscribe\x12$.optivus.speech.v1.TranscribeRequest\x1a%.optivus.speech.v1.TranscribeResponse0\x01\x12x\n\x13StreamingTranscribe\x12-.optivus.speech.v1.StreamingTranscribeRequest\x1a..optivus.speech.v1.StreamingTranscribeResponse(\x01\x30\x01\x12\x62\n\rEnrollSpeaker\x12\'.optivus.speech.v1.EnrollSpeakerRequest\x1a(.optivus.speech.v1.EnrollSpeakerResponse\x12_\n\x0cListSpeakers\x12&.optivus.speech.v1.ListSpeakersRequest\x1a\'.optivus.speech.v1.ListSpeakersResponse\x12\x62\n\rDeleteSpeaker\x12\'.optivus.speech.v1.DeleteSpeakerRequest\x1a(.optivus.speech.v1.DeleteSpeakerResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'optivus.speech.v1.speech_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TASK']._serialized_start=1676
-  _globals['_TASK']._serialized_end=1745
-  _globals['_OUTPUTFORMAT']._serialized_start=1748
-  _globals['_OUTPUTFORMAT']._serialized_end=1891
-  _globals['_AUDIOENCODING']._serialized_start=1893
-  _globals['_AUDIOENCODING']._serialized_end=1997
+  _globals['_TASK']._serialized_start=2308
+  _globals['_TASK']._serialized_end=2377
+  _globals['_OUTPUTFORMAT']._serialized_start=2380
+  _globals['_OUTPUTFORMAT']._serialized_end=2523
+  _globals['_DECODING']._serialized_start=2525
+  _globals['_DECODING']._serialized_end=2608
+  _globals['_AUDIOENCODING']._serialized_start=2610
+  _globals['_AUDIOENCODING']._serialized_end=2714
   _globals['_RECOGNITIONCONFIG']._serialized_start=128
-  _globals['_RECOGNITIONCONFIG']._serialized_end=353
-  _globals['_TRANSCRIBEREQUEST']._serialized_start=355
-  _globals['_TRANSCRIBEREQUEST']._serialized_end=471
-  _globals['_TRANSCRIBERESPONSE']._serialized_start=474
-  _globals['_TRANSCRIBERESPONSE']._serialized_end=611
-  _globals['_WORD']._serialized_start=613
-  _globals['_WORD']._serialized_end=736
-  _globals['_SEGMENT']._serialized_start=739
-  _globals['_SEGMENT']._serialized_end=944
-  _globals['_TRANSCRIPTIONRESULT']._serialized_start=947
-  _globals['_TRANSCRIPTIONRESULT']._serialized_end=1193
-  _globals['_STREAMINGRECOGNITIONCONFIG']._serialized_start=1196
-  _globals['_STREAMINGRECOGNITIONCONFIG']._serialized_end=1382
-  _globals['_STREAMINGTRANSCRIBEREQUEST']._serialized_start=1385
-  _globals['_STREAMINGTRANSCRIBEREQUEST']._serialized_end=1522
-  _globals['_STREAMINGTRANSCRIBERESPONSE']._serialized_start=1525
-  _globals['_STREAMINGTRANSCRIBERESPONSE']._serialized_end=1674
-  _globals['_SPEECHSERVICE']._serialized_start=2000
-  _globals['_SPEECHSERVICE']._serialized_end=2230
+  _globals['_RECOGNITIONCONFIG']._serialized_end=461
+  _globals['_TRANSCRIBEREQUEST']._serialized_start=463
+  _globals['_TRANSCRIBEREQUEST']._serialized_end=579
+  _globals['_TRANSCRIBERESPONSE']._serialized_start=582
+  _globals['_TRANSCRIBERESPONSE']._serialized_end=719
+  _globals['_WORD']._serialized_start=722
+  _globals['_WORD']._serialized_end=862
+  _globals['_SEGMENT']._serialized_start=865
+  _globals['_SEGMENT']._serialized_end=1087
+  _globals['_TRANSCRIPTIONRESULT']._serialized_start=1090
+  _globals['_TRANSCRIPTIONRESULT']._serialized_end=1401
+  _globals['_STREAMINGRECOGNITIONCONFIG']._serialized_start=1404
+  _globals['_STREAMINGRECOGNITIONCONFIG']._serialized_end=1590
+  _globals['_STREAMINGTRANSCRIBEREQUEST']._serialized_start=1592
+  _globals['_STREAMINGTRANSCRIBEREQUEST']._serialized_end=1719
+  _globals['_STREAMINGTRANSCRIBERESPONSE']._serialized_start=1722
+  _globals['_STREAMINGTRANSCRIBERESPONSE']._serialized_end=1871
+  _globals['_ENROLLSPEAKERREQUEST']._serialized_start=1873
+  _globals['_ENROLLSPEAKERREQUEST']._serialized_end=1952
+  _globals['_ENROLLSPEAKERRESPONSE']._serialized_start=1954
+  _globals['_ENROLLSPEAKERRESPONSE']._serialized_end=2027
+  _globals['_KNOWNSPEAKER']._serialized_start=2029
+  _globals['_KNOWNSPEAKER']._serialized_end=2139
+  _globals['_LISTSPEAKERSREQUEST']._serialized_start=2141
+  _globals['_LISTSPEAKERSREQUEST']._serialized_end=2162
+  _globals['_LISTSPEAKERSRESPONSE']._serialized_start=2164
+  _globals['_LISTSPEAKERSRESPONSE']._serialized_end=2237
+  _globals['_DELETESPEAKERREQUEST']._serialized_start=2239
+  _globals['_DELETESPEAKERREQUEST']._serialized_end=2281
+  _globals['_DELETESPEAKERRESPONSE']._serialized_start=2283
+  _globals['_DELETESPEAKERRESPONSE']._serialized_end=2306
+  _globals['_SPEECHSERVICE']._serialized_start=2717
+  _globals['_SPEECHSERVICE']._serialized_end=3244
 # @@protoc_insertion_point(module_scope)

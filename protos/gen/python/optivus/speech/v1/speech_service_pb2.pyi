@@ -25,6 +25,12 @@ class OutputFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OUTPUT_FORMAT_SRT: _ClassVar[OutputFormat]
     OUTPUT_FORMAT_VTT: _ClassVar[OutputFormat]
 
+class Decoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DECODING_UNSPECIFIED: _ClassVar[Decoding]
+    DECODING_SEQUENTIAL: _ClassVar[Decoding]
+    DECODING_BATCHED: _ClassVar[Decoding]
+
 class AudioEncoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     AUDIO_ENCODING_UNSPECIFIED: _ClassVar[AudioEncoding]
@@ -38,12 +44,15 @@ OUTPUT_FORMAT_SEGMENTS: OutputFormat
 OUTPUT_FORMAT_TEXT: OutputFormat
 OUTPUT_FORMAT_SRT: OutputFormat
 OUTPUT_FORMAT_VTT: OutputFormat
+DECODING_UNSPECIFIED: Decoding
+DECODING_SEQUENTIAL: Decoding
+DECODING_BATCHED: Decoding
 AUDIO_ENCODING_UNSPECIFIED: AudioEncoding
 AUDIO_ENCODING_LINEAR16: AudioEncoding
 AUDIO_ENCODING_FLOAT32: AudioEncoding
 
 class RecognitionConfig(_message.Message):
-    __slots__ = ("language_code", "task", "word_timestamps", "vad_filter", "beam_size", "initial_prompt", "output_format")
+    __slots__ = ("language_code", "task", "word_timestamps", "vad_filter", "beam_size", "initial_prompt", "output_format", "decoding", "diarize", "min_speakers", "max_speakers")
     LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
     TASK_FIELD_NUMBER: _ClassVar[int]
     WORD_TIMESTAMPS_FIELD_NUMBER: _ClassVar[int]
@@ -51,6 +60,10 @@ class RecognitionConfig(_message.Message):
     BEAM_SIZE_FIELD_NUMBER: _ClassVar[int]
     INITIAL_PROMPT_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    DECODING_FIELD_NUMBER: _ClassVar[int]
+    DIARIZE_FIELD_NUMBER: _ClassVar[int]
+    MIN_SPEAKERS_FIELD_NUMBER: _ClassVar[int]
+    MAX_SPEAKERS_FIELD_NUMBER: _ClassVar[int]
     language_code: str
     task: Task
     word_timestamps: bool
@@ -58,7 +71,11 @@ class RecognitionConfig(_message.Message):
     beam_size: int
     initial_prompt: str
     output_format: OutputFormat
-    def __init__(self, language_code: _Optional[str] = ..., task: _Optional[_Union[Task, str]] = ..., word_timestamps: _Optional[bool] = ..., vad_filter: _Optional[bool] = ..., beam_size: _Optional[int] = ..., initial_prompt: _Optional[str] = ..., output_format: _Optional[_Union[OutputFormat, str]] = ...) -> None: ...
+    decoding: Decoding
+    diarize: bool
+    min_speakers: int
+    max_speakers: int
+    def __init__(self, language_code: _Optional[str] = ..., task: _Optional[_Union[Task, str]] = ..., word_timestamps: _Optional[bool] = ..., vad_filter: _Optional[bool] = ..., beam_size: _Optional[int] = ..., initial_prompt: _Optional[str] = ..., output_format: _Optional[_Union[OutputFormat, str]] = ..., decoding: _Optional[_Union[Decoding, str]] = ..., diarize: _Optional[bool] = ..., min_speakers: _Optional[int] = ..., max_speakers: _Optional[int] = ...) -> None: ...
 
 class TranscribeRequest(_message.Message):
     __slots__ = ("audio", "config")
@@ -77,19 +94,21 @@ class TranscribeResponse(_message.Message):
     def __init__(self, segment: _Optional[_Union[Segment, _Mapping]] = ..., result: _Optional[_Union[TranscriptionResult, _Mapping]] = ...) -> None: ...
 
 class Word(_message.Message):
-    __slots__ = ("start", "end", "word", "probability")
+    __slots__ = ("start", "end", "word", "probability", "speaker")
     START_FIELD_NUMBER: _ClassVar[int]
     END_FIELD_NUMBER: _ClassVar[int]
     WORD_FIELD_NUMBER: _ClassVar[int]
     PROBABILITY_FIELD_NUMBER: _ClassVar[int]
+    SPEAKER_FIELD_NUMBER: _ClassVar[int]
     start: _duration_pb2.Duration
     end: _duration_pb2.Duration
     word: str
     probability: float
-    def __init__(self, start: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., end: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., word: _Optional[str] = ..., probability: _Optional[float] = ...) -> None: ...
+    speaker: str
+    def __init__(self, start: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., end: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., word: _Optional[str] = ..., probability: _Optional[float] = ..., speaker: _Optional[str] = ...) -> None: ...
 
 class Segment(_message.Message):
-    __slots__ = ("index", "start", "end", "text", "words", "avg_logprob", "no_speech_prob")
+    __slots__ = ("index", "start", "end", "text", "words", "avg_logprob", "no_speech_prob", "speaker")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
     END_FIELD_NUMBER: _ClassVar[int]
@@ -97,6 +116,7 @@ class Segment(_message.Message):
     WORDS_FIELD_NUMBER: _ClassVar[int]
     AVG_LOGPROB_FIELD_NUMBER: _ClassVar[int]
     NO_SPEECH_PROB_FIELD_NUMBER: _ClassVar[int]
+    SPEAKER_FIELD_NUMBER: _ClassVar[int]
     index: int
     start: _duration_pb2.Duration
     end: _duration_pb2.Duration
@@ -104,10 +124,11 @@ class Segment(_message.Message):
     words: _containers.RepeatedCompositeFieldContainer[Word]
     avg_logprob: float
     no_speech_prob: float
-    def __init__(self, index: _Optional[int] = ..., start: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., end: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., text: _Optional[str] = ..., words: _Optional[_Iterable[_Union[Word, _Mapping]]] = ..., avg_logprob: _Optional[float] = ..., no_speech_prob: _Optional[float] = ...) -> None: ...
+    speaker: str
+    def __init__(self, index: _Optional[int] = ..., start: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., end: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., text: _Optional[str] = ..., words: _Optional[_Iterable[_Union[Word, _Mapping]]] = ..., avg_logprob: _Optional[float] = ..., no_speech_prob: _Optional[float] = ..., speaker: _Optional[str] = ...) -> None: ...
 
 class TranscriptionResult(_message.Message):
-    __slots__ = ("language_code", "language_probability", "duration", "text", "segment_count", "output_format", "formatted", "model")
+    __slots__ = ("language_code", "language_probability", "duration", "text", "segment_count", "output_format", "formatted", "model", "decoding", "speakers")
     LANGUAGE_CODE_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_PROBABILITY_FIELD_NUMBER: _ClassVar[int]
     DURATION_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +137,8 @@ class TranscriptionResult(_message.Message):
     OUTPUT_FORMAT_FIELD_NUMBER: _ClassVar[int]
     FORMATTED_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    DECODING_FIELD_NUMBER: _ClassVar[int]
+    SPEAKERS_FIELD_NUMBER: _ClassVar[int]
     language_code: str
     language_probability: float
     duration: _duration_pb2.Duration
@@ -124,7 +147,9 @@ class TranscriptionResult(_message.Message):
     output_format: OutputFormat
     formatted: str
     model: str
-    def __init__(self, language_code: _Optional[str] = ..., language_probability: _Optional[float] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., text: _Optional[str] = ..., segment_count: _Optional[int] = ..., output_format: _Optional[_Union[OutputFormat, str]] = ..., formatted: _Optional[str] = ..., model: _Optional[str] = ...) -> None: ...
+    decoding: Decoding
+    speakers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, language_code: _Optional[str] = ..., language_probability: _Optional[float] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., text: _Optional[str] = ..., segment_count: _Optional[int] = ..., output_format: _Optional[_Union[OutputFormat, str]] = ..., formatted: _Optional[str] = ..., model: _Optional[str] = ..., decoding: _Optional[_Union[Decoding, str]] = ..., speakers: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class StreamingRecognitionConfig(_message.Message):
     __slots__ = ("config", "encoding", "sample_rate_hertz", "interim_results")
@@ -155,3 +180,49 @@ class StreamingTranscribeResponse(_message.Message):
     is_final: bool
     result: TranscriptionResult
     def __init__(self, segments: _Optional[_Iterable[_Union[Segment, _Mapping]]] = ..., is_final: _Optional[bool] = ..., result: _Optional[_Union[TranscriptionResult, _Mapping]] = ...) -> None: ...
+
+class EnrollSpeakerRequest(_message.Message):
+    __slots__ = ("audio", "name")
+    AUDIO_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    audio: _media_ref_pb2.MediaRef
+    name: str
+    def __init__(self, audio: _Optional[_Union[_media_ref_pb2.MediaRef, _Mapping]] = ..., name: _Optional[str] = ...) -> None: ...
+
+class EnrollSpeakerResponse(_message.Message):
+    __slots__ = ("speaker",)
+    SPEAKER_FIELD_NUMBER: _ClassVar[int]
+    speaker: KnownSpeaker
+    def __init__(self, speaker: _Optional[_Union[KnownSpeaker, _Mapping]] = ...) -> None: ...
+
+class KnownSpeaker(_message.Message):
+    __slots__ = ("speaker_id", "name", "duration", "encoder")
+    SPEAKER_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DURATION_FIELD_NUMBER: _ClassVar[int]
+    ENCODER_FIELD_NUMBER: _ClassVar[int]
+    speaker_id: str
+    name: str
+    duration: _duration_pb2.Duration
+    encoder: str
+    def __init__(self, speaker_id: _Optional[str] = ..., name: _Optional[str] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., encoder: _Optional[str] = ...) -> None: ...
+
+class ListSpeakersRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListSpeakersResponse(_message.Message):
+    __slots__ = ("speakers",)
+    SPEAKERS_FIELD_NUMBER: _ClassVar[int]
+    speakers: _containers.RepeatedCompositeFieldContainer[KnownSpeaker]
+    def __init__(self, speakers: _Optional[_Iterable[_Union[KnownSpeaker, _Mapping]]] = ...) -> None: ...
+
+class DeleteSpeakerRequest(_message.Message):
+    __slots__ = ("speaker_id",)
+    SPEAKER_ID_FIELD_NUMBER: _ClassVar[int]
+    speaker_id: str
+    def __init__(self, speaker_id: _Optional[str] = ...) -> None: ...
+
+class DeleteSpeakerResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

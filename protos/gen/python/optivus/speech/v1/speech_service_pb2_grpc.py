@@ -45,6 +45,21 @@ class SpeechServiceStub:
                 request_serializer=optivus_dot_speech_dot_v1_dot_speech__service__pb2.StreamingTranscribeRequest.SerializeToString,
                 response_deserializer=optivus_dot_speech_dot_v1_dot_speech__service__pb2.StreamingTranscribeResponse.FromString,
                 _registered_method=True)
+        self.EnrollSpeaker = channel.unary_unary(
+                '/optivus.speech.v1.SpeechService/EnrollSpeaker',
+                request_serializer=optivus_dot_speech_dot_v1_dot_speech__service__pb2.EnrollSpeakerRequest.SerializeToString,
+                response_deserializer=optivus_dot_speech_dot_v1_dot_speech__service__pb2.EnrollSpeakerResponse.FromString,
+                _registered_method=True)
+        self.ListSpeakers = channel.unary_unary(
+                '/optivus.speech.v1.SpeechService/ListSpeakers',
+                request_serializer=optivus_dot_speech_dot_v1_dot_speech__service__pb2.ListSpeakersRequest.SerializeToString,
+                response_deserializer=optivus_dot_speech_dot_v1_dot_speech__service__pb2.ListSpeakersResponse.FromString,
+                _registered_method=True)
+        self.DeleteSpeaker = channel.unary_unary(
+                '/optivus.speech.v1.SpeechService/DeleteSpeaker',
+                request_serializer=optivus_dot_speech_dot_v1_dot_speech__service__pb2.DeleteSpeakerRequest.SerializeToString,
+                response_deserializer=optivus_dot_speech_dot_v1_dot_speech__service__pb2.DeleteSpeakerResponse.FromString,
+                _registered_method=True)
 
 
 class SpeechServiceServicer:
@@ -68,6 +83,29 @@ class SpeechServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EnrollSpeaker(self, request, context):
+        """Enrols a known speaker: a short clip of one voice under a name. A
+        diarized transcript labels a speaker whose voice matches an enrolled
+        one (cosine similarity of the voice prints at least
+        OPTIVUS_WHISPER_SPEAKER_MATCH) with that name instead of SPEAKER_nn.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSpeakers(self, request, context):
+        """The enrolled speakers, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSpeaker(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SpeechServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -80,6 +118,21 @@ def add_SpeechServiceServicer_to_server(servicer, server):
                     servicer.StreamingTranscribe,
                     request_deserializer=optivus_dot_speech_dot_v1_dot_speech__service__pb2.StreamingTranscribeRequest.FromString,
                     response_serializer=optivus_dot_speech_dot_v1_dot_speech__service__pb2.StreamingTranscribeResponse.SerializeToString,
+            ),
+            'EnrollSpeaker': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnrollSpeaker,
+                    request_deserializer=optivus_dot_speech_dot_v1_dot_speech__service__pb2.EnrollSpeakerRequest.FromString,
+                    response_serializer=optivus_dot_speech_dot_v1_dot_speech__service__pb2.EnrollSpeakerResponse.SerializeToString,
+            ),
+            'ListSpeakers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSpeakers,
+                    request_deserializer=optivus_dot_speech_dot_v1_dot_speech__service__pb2.ListSpeakersRequest.FromString,
+                    response_serializer=optivus_dot_speech_dot_v1_dot_speech__service__pb2.ListSpeakersResponse.SerializeToString,
+            ),
+            'DeleteSpeaker': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSpeaker,
+                    request_deserializer=optivus_dot_speech_dot_v1_dot_speech__service__pb2.DeleteSpeakerRequest.FromString,
+                    response_serializer=optivus_dot_speech_dot_v1_dot_speech__service__pb2.DeleteSpeakerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -137,6 +190,87 @@ class SpeechService:
             '/optivus.speech.v1.SpeechService/StreamingTranscribe',
             optivus_dot_speech_dot_v1_dot_speech__service__pb2.StreamingTranscribeRequest.SerializeToString,
             optivus_dot_speech_dot_v1_dot_speech__service__pb2.StreamingTranscribeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnrollSpeaker(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/optivus.speech.v1.SpeechService/EnrollSpeaker',
+            optivus_dot_speech_dot_v1_dot_speech__service__pb2.EnrollSpeakerRequest.SerializeToString,
+            optivus_dot_speech_dot_v1_dot_speech__service__pb2.EnrollSpeakerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSpeakers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/optivus.speech.v1.SpeechService/ListSpeakers',
+            optivus_dot_speech_dot_v1_dot_speech__service__pb2.ListSpeakersRequest.SerializeToString,
+            optivus_dot_speech_dot_v1_dot_speech__service__pb2.ListSpeakersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSpeaker(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/optivus.speech.v1.SpeechService/DeleteSpeaker',
+            optivus_dot_speech_dot_v1_dot_speech__service__pb2.DeleteSpeakerRequest.SerializeToString,
+            optivus_dot_speech_dot_v1_dot_speech__service__pb2.DeleteSpeakerResponse.FromString,
             options,
             channel_credentials,
             insecure,

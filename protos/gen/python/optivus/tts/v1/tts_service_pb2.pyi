@@ -143,14 +143,20 @@ class AddReferenceResponse(_message.Message):
     def __init__(self, reference: _Optional[_Union[Reference, _Mapping]] = ...) -> None: ...
 
 class ListReferencesRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListReferencesResponse(_message.Message):
-    __slots__ = ("references",)
+    __slots__ = ("references", "next_page_token")
     REFERENCES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     references: _containers.RepeatedCompositeFieldContainer[Reference]
-    def __init__(self, references: _Optional[_Iterable[_Union[Reference, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, references: _Optional[_Iterable[_Union[Reference, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class DeleteReferenceRequest(_message.Message):
     __slots__ = ("reference_id",)

@@ -81,7 +81,7 @@ class TtsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListReferences(self, request, context):
-        """The saved references, oldest first.
+        """The saved references, oldest first, a page at a time.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -27,41 +27,51 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from optivus.media.v1 import media_ref_pb2 as optivus_dot_media_dot_v1_dot_media__ref__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*optivus/videorag/v1/videorag_service.proto\x12\x13optivus.videorag.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a optivus/media/v1/media_ref.proto\"\x91\x01\n\x11IndexVideoRequest\x12)\n\x05video\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x12\n\ncollection\x18\x02 \x01(\t\x12.\n\x0b\x63lip_length\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05title\x18\x04 \x01(\t\"6\n\x12IndexVideoResponse\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\"\xed\x01\n\x05Video\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x12\n\ncollection\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12.\n\x05state\x18\x04 \x01(\x0e\x32\x1f.optivus.videorag.v1.IndexState\x12+\n\x08\x64uration\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x12\n\nclip_count\x18\x06 \x01(\x05\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x65rror\x18\x08 \x01(\t\"#\n\x0fGetVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\"=\n\x10GetVideoResponse\x12)\n\x05video\x18\x01 \x01(\x0b\x32\x1a.optivus.videorag.v1.Video\"N\n\x11ListVideosRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Y\n\x12ListVideosResponse\x12*\n\x06videos\x18\x01 \x03(\x0b\x32\x1a.optivus.videorag.v1.Video\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"&\n\x12\x44\x65leteVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\"\x15\n\x13\x44\x65leteVideoResponse\"\\\n\x12QueryVideosRequest\x12\x10\n\x08question\x18\x01 \x01(\t\x12\x12\n\ncollection\x18\x02 \x01(\t\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12\x11\n\tvideo_ids\x18\x04 \x03(\t\"\x8b\x01\n\x08\x43itation\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12(\n\x05start\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12&\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\r\n\x05score\x18\x05 \x01(\x02\"\xa5\x01\n\x13QueryVideosResponse\x12\x32\n\tretrieved\x18\x01 \x01(\x0b\x32\x1d.optivus.videorag.v1.CitationH\x00\x12\x16\n\x0c\x61nswer_delta\x18\x02 \x01(\tH\x00\x12\x36\n\tcitations\x18\x03 \x01(\x0b\x32!.optivus.videorag.v1.CitationListH\x00\x42\n\n\x08response\"@\n\x0c\x43itationList\x12\x30\n\tcitations\x18\x01 \x03(\x0b\x32\x1d.optivus.videorag.v1.Citation*\x89\x01\n\nIndexState\x12\x1b\n\x17INDEX_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12INDEX_STATE_QUEUED\x10\x01\x12\x17\n\x13INDEX_STATE_RUNNING\x10\x02\x12\x15\n\x11INDEX_STATE_READY\x10\x03\x12\x16\n\x12INDEX_STATE_FAILED\x10\x04\x32\xee\x03\n\x0fVideoRagService\x12]\n\nIndexVideo\x12&.optivus.videorag.v1.IndexVideoRequest\x1a\'.optivus.videorag.v1.IndexVideoResponse\x12W\n\x08GetVideo\x12$.optivus.videorag.v1.GetVideoRequest\x1a%.optivus.videorag.v1.GetVideoResponse\x12]\n\nListVideos\x12&.optivus.videorag.v1.ListVideosRequest\x1a\'.optivus.videorag.v1.ListVideosResponse\x12`\n\x0b\x44\x65leteVideo\x12\'.optivus.videorag.v1.DeleteVideoRequest\x1a(.optivus.videorag.v1.DeleteVideoResponse\x12\x62\n\x0bQueryVideos\x12\'.optivus.videorag.v1.QueryVideosRequest\x1a(.optivus.videorag.v1.QueryVideosResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*optivus/videorag/v1/videorag_service.proto\x12\x13optivus.videorag.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a optivus/media/v1/media_ref.proto\"\x91\x01\n\x11IndexVideoRequest\x12)\n\x05video\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12\x12\n\ncollection\x18\x02 \x01(\t\x12.\n\x0b\x63lip_length\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05title\x18\x04 \x01(\t\"H\n\x12IndexVideoResponse\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\x10\n\x08\x65xisting\x18\x03 \x01(\x08\"\xc0\x02\n\x05Video\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x12\n\ncollection\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12.\n\x05state\x18\x04 \x01(\x0e\x32\x1f.optivus.videorag.v1.IndexState\x12+\n\x08\x64uration\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x12\n\nclip_count\x18\x06 \x01(\x05\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x65rror\x18\x08 \x01(\t\x12\x0e\n\x06job_id\x18\t \x01(\t\x12\x13\n\x0b\x63hunk_count\x18\n \x01(\x05\x12\x14\n\x0c\x65ntity_count\x18\x0b \x01(\x05\x12\x16\n\x0erelation_count\x18\x0c \x01(\x05\"#\n\x0fGetVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\"=\n\x10GetVideoResponse\x12)\n\x05video\x18\x01 \x01(\x0b\x32\x1a.optivus.videorag.v1.Video\"N\n\x11ListVideosRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Y\n\x12ListVideosResponse\x12*\n\x06videos\x18\x01 \x03(\x0b\x32\x1a.optivus.videorag.v1.Video\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"&\n\x12\x44\x65leteVideoRequest\x12\x10\n\x08video_id\x18\x01 \x01(\t\"+\n\x13\x44\x65leteVideoResponse\x12\x14\n\x0cremoved_rows\x18\x01 \x01(\x05\"\x18\n\x16ListCollectionsRequest\"/\n\nCollection\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0bvideo_count\x18\x02 \x01(\x05\"O\n\x17ListCollectionsResponse\x12\x34\n\x0b\x63ollections\x18\x01 \x03(\x0b\x32\x1f.optivus.videorag.v1.Collection\"\\\n\x12QueryVideosRequest\x12\x10\n\x08question\x18\x01 \x01(\t\x12\x12\n\ncollection\x18\x02 \x01(\t\x12\r\n\x05top_k\x18\x03 \x01(\x05\x12\x11\n\tvideo_ids\x18\x04 \x03(\t\"\xbb\x01\n\x08\x43itation\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12(\n\x05start\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12&\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\r\n\x05score\x18\x05 \x01(\x02\x12\x0e\n\x06number\x18\x06 \x01(\x05\x12\r\n\x05title\x18\x07 \x01(\t\x12\x0f\n\x07sources\x18\x08 \x03(\t\"\xa5\x01\n\x13QueryVideosResponse\x12\x32\n\tretrieved\x18\x01 \x01(\x0b\x32\x1d.optivus.videorag.v1.CitationH\x00\x12\x16\n\x0c\x61nswer_delta\x18\x02 \x01(\tH\x00\x12\x36\n\tcitations\x18\x03 \x01(\x0b\x32!.optivus.videorag.v1.CitationListH\x00\x42\n\n\x08response\"@\n\x0c\x43itationList\x12\x30\n\tcitations\x18\x01 \x03(\x0b\x32\x1d.optivus.videorag.v1.Citation\"\x18\n\x16GetCapabilitiesRequest\"\xf2\x01\n\x17GetCapabilitiesResponse\x12\x17\n\x0f\x65mbedding_model\x18\x01 \x01(\t\x12\x15\n\rembedding_dim\x18\x02 \x01(\x05\x12\x16\n\x0ekeyword_search\x18\x03 \x01(\x08\x12\x15\n\rvisual_search\x18\x04 \x01(\x08\x12\x14\n\x0cvisual_model\x18\x05 \x01(\t\x12!\n\x19visual_unavailable_reason\x18\x06 \x01(\t\x12\x18\n\x10\x65ntity_extractor\x18\x07 \x01(\t\x12\x15\n\ranswer_engine\x18\x08 \x01(\t\x12\x0e\n\x06milvus\x18\t \x01(\t*\x89\x01\n\nIndexState\x12\x1b\n\x17INDEX_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12INDEX_STATE_QUEUED\x10\x01\x12\x17\n\x13INDEX_STATE_RUNNING\x10\x02\x12\x15\n\x11INDEX_STATE_READY\x10\x03\x12\x16\n\x12INDEX_STATE_FAILED\x10\x04\x32\xca\x05\n\x0fVideoRagService\x12]\n\nIndexVideo\x12&.optivus.videorag.v1.IndexVideoRequest\x1a\'.optivus.videorag.v1.IndexVideoResponse\x12W\n\x08GetVideo\x12$.optivus.videorag.v1.GetVideoRequest\x1a%.optivus.videorag.v1.GetVideoResponse\x12]\n\nListVideos\x12&.optivus.videorag.v1.ListVideosRequest\x1a\'.optivus.videorag.v1.ListVideosResponse\x12`\n\x0b\x44\x65leteVideo\x12\'.optivus.videorag.v1.DeleteVideoRequest\x1a(.optivus.videorag.v1.DeleteVideoResponse\x12l\n\x0fListCollections\x12+.optivus.videorag.v1.ListCollectionsRequest\x1a,.optivus.videorag.v1.ListCollectionsResponse\x12\x62\n\x0bQueryVideos\x12\'.optivus.videorag.v1.QueryVideosRequest\x1a(.optivus.videorag.v1.QueryVideosResponse0\x01\x12l\n\x0fGetCapabilities\x12+.optivus.videorag.v1.GetCapabilitiesRequest\x1a,.optivus.videorag.v1.GetCapabilitiesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'optivus.videorag.v1.videorag_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_INDEXSTATE']._serialized_start=1415
-  _globals['_INDEXSTATE']._serialized_end=1552
+  _globals['_INDEXSTATE']._serialized_start=2013
+  _globals['_INDEXSTATE']._serialized_end=2150
   _globals['_INDEXVIDEOREQUEST']._serialized_start=167
   _globals['_INDEXVIDEOREQUEST']._serialized_end=312
   _globals['_INDEXVIDEORESPONSE']._serialized_start=314
-  _globals['_INDEXVIDEORESPONSE']._serialized_end=368
-  _globals['_VIDEO']._serialized_start=371
-  _globals['_VIDEO']._serialized_end=608
-  _globals['_GETVIDEOREQUEST']._serialized_start=610
-  _globals['_GETVIDEOREQUEST']._serialized_end=645
-  _globals['_GETVIDEORESPONSE']._serialized_start=647
-  _globals['_GETVIDEORESPONSE']._serialized_end=708
-  _globals['_LISTVIDEOSREQUEST']._serialized_start=710
-  _globals['_LISTVIDEOSREQUEST']._serialized_end=788
-  _globals['_LISTVIDEOSRESPONSE']._serialized_start=790
-  _globals['_LISTVIDEOSRESPONSE']._serialized_end=879
-  _globals['_DELETEVIDEOREQUEST']._serialized_start=881
-  _globals['_DELETEVIDEOREQUEST']._serialized_end=919
-  _globals['_DELETEVIDEORESPONSE']._serialized_start=921
-  _globals['_DELETEVIDEORESPONSE']._serialized_end=942
-  _globals['_QUERYVIDEOSREQUEST']._serialized_start=944
-  _globals['_QUERYVIDEOSREQUEST']._serialized_end=1036
-  _globals['_CITATION']._serialized_start=1039
-  _globals['_CITATION']._serialized_end=1178
-  _globals['_QUERYVIDEOSRESPONSE']._serialized_start=1181
-  _globals['_QUERYVIDEOSRESPONSE']._serialized_end=1346
-  _globals['_CITATIONLIST']._serialized_start=1348
-  _globals['_CITATIONLIST']._serialized_end=1412
-  _globals['_VIDEORAGSERVICE']._serialized_start=1555
-  _globals['_VIDEORAGSERVICE']._serialized_end=2049
+  _globals['_INDEXVIDEORESPONSE']._serialized_end=386
+  _globals['_VIDEO']._serialized_start=389
+  _globals['_VIDEO']._serialized_end=709
+  _globals['_GETVIDEOREQUEST']._serialized_start=711
+  _globals['_GETVIDEOREQUEST']._serialized_end=746
+  _globals['_GETVIDEORESPONSE']._serialized_start=748
+  _globals['_GETVIDEORESPONSE']._serialized_end=809
+  _globals['_LISTVIDEOSREQUEST']._serialized_start=811
+  _globals['_LISTVIDEOSREQUEST']._serialized_end=889
+  _globals['_LISTVIDEOSRESPONSE']._serialized_start=891
+  _globals['_LISTVIDEOSRESPONSE']._serialized_end=980
+  _globals['_DELETEVIDEOREQUEST']._serialized_start=982
+  _globals['_DELETEVIDEOREQUEST']._serialized_end=1020
+  _globals['_DELETEVIDEORESPONSE']._serialized_start=1022
+  _globals['_DELETEVIDEORESPONSE']._serialized_end=1065
+  _globals['_LISTCOLLECTIONSREQUEST']._serialized_start=1067
+  _globals['_LISTCOLLECTIONSREQUEST']._serialized_end=1091
+  _globals['_COLLECTION']._serialized_start=1093
+  _globals['_COLLECTION']._serialized_end=1140
+  _globals['_LISTCOLLECTIONSRESPONSE']._serialized_start=1142
+  _globals['_LISTCOLLECTIONSRESPONSE']._serialized_end=1221
+  _globals['_QUERYVIDEOSREQUEST']._serialized_start=1223
+  _globals['_QUERYVIDEOSREQUEST']._serialized_end=1315
+  _globals['_CITATION']._serialized_start=1318
+  _globals['_CITATION']._serialized_end=1505
+  _globals['_QUERYVIDEOSRESPONSE']._serialized_start=1508
+  _globals['_QUERYVIDEOSRESPONSE']._serialized_end=1673
+  _globals['_CITATIONLIST']._serialized_start=1675
+  _globals['_CITATIONLIST']._serialized_end=1739
+  _globals['_GETCAPABILITIESREQUEST']._serialized_start=1741
+  _globals['_GETCAPABILITIESREQUEST']._serialized_end=1765
+  _globals['_GETCAPABILITIESRESPONSE']._serialized_start=1768
+  _globals['_GETCAPABILITIESRESPONSE']._serialized_end=2010
+  _globals['_VIDEORAGSERVICE']._serialized_start=2153
+  _globals['_VIDEORAGSERVICE']._serialized_end=2867
 # @@protoc_insertion_point(module_scope)

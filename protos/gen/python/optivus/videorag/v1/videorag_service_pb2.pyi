@@ -38,15 +38,17 @@ class IndexVideoRequest(_message.Message):
     def __init__(self, video: _Optional[_Union[_media_ref_pb2.MediaRef, _Mapping]] = ..., collection: _Optional[str] = ..., clip_length: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., title: _Optional[str] = ...) -> None: ...
 
 class IndexVideoResponse(_message.Message):
-    __slots__ = ("video_id", "job_id")
+    __slots__ = ("video_id", "job_id", "existing")
     VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    EXISTING_FIELD_NUMBER: _ClassVar[int]
     video_id: str
     job_id: str
-    def __init__(self, video_id: _Optional[str] = ..., job_id: _Optional[str] = ...) -> None: ...
+    existing: bool
+    def __init__(self, video_id: _Optional[str] = ..., job_id: _Optional[str] = ..., existing: _Optional[bool] = ...) -> None: ...
 
 class Video(_message.Message):
-    __slots__ = ("video_id", "collection", "title", "state", "duration", "clip_count", "create_time", "error")
+    __slots__ = ("video_id", "collection", "title", "state", "duration", "clip_count", "create_time", "error", "job_id", "chunk_count", "entity_count", "relation_count")
     VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
     COLLECTION_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -55,6 +57,10 @@ class Video(_message.Message):
     CLIP_COUNT_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ENTITY_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RELATION_COUNT_FIELD_NUMBER: _ClassVar[int]
     video_id: str
     collection: str
     title: str
@@ -63,7 +69,11 @@ class Video(_message.Message):
     clip_count: int
     create_time: _timestamp_pb2.Timestamp
     error: str
-    def __init__(self, video_id: _Optional[str] = ..., collection: _Optional[str] = ..., title: _Optional[str] = ..., state: _Optional[_Union[IndexState, str]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., clip_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[str] = ...) -> None: ...
+    job_id: str
+    chunk_count: int
+    entity_count: int
+    relation_count: int
+    def __init__(self, video_id: _Optional[str] = ..., collection: _Optional[str] = ..., title: _Optional[str] = ..., state: _Optional[_Union[IndexState, str]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., clip_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[str] = ..., job_id: _Optional[str] = ..., chunk_count: _Optional[int] = ..., entity_count: _Optional[int] = ..., relation_count: _Optional[int] = ...) -> None: ...
 
 class GetVideoRequest(_message.Message):
     __slots__ = ("video_id",)
@@ -102,8 +112,28 @@ class DeleteVideoRequest(_message.Message):
     def __init__(self, video_id: _Optional[str] = ...) -> None: ...
 
 class DeleteVideoResponse(_message.Message):
+    __slots__ = ("removed_rows",)
+    REMOVED_ROWS_FIELD_NUMBER: _ClassVar[int]
+    removed_rows: int
+    def __init__(self, removed_rows: _Optional[int] = ...) -> None: ...
+
+class ListCollectionsRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class Collection(_message.Message):
+    __slots__ = ("name", "video_count")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VIDEO_COUNT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    video_count: int
+    def __init__(self, name: _Optional[str] = ..., video_count: _Optional[int] = ...) -> None: ...
+
+class ListCollectionsResponse(_message.Message):
+    __slots__ = ("collections",)
+    COLLECTIONS_FIELD_NUMBER: _ClassVar[int]
+    collections: _containers.RepeatedCompositeFieldContainer[Collection]
+    def __init__(self, collections: _Optional[_Iterable[_Union[Collection, _Mapping]]] = ...) -> None: ...
 
 class QueryVideosRequest(_message.Message):
     __slots__ = ("question", "collection", "top_k", "video_ids")
@@ -118,18 +148,24 @@ class QueryVideosRequest(_message.Message):
     def __init__(self, question: _Optional[str] = ..., collection: _Optional[str] = ..., top_k: _Optional[int] = ..., video_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Citation(_message.Message):
-    __slots__ = ("video_id", "start", "end", "text", "score")
+    __slots__ = ("video_id", "start", "end", "text", "score", "number", "title", "sources")
     VIDEO_ID_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
     END_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    SOURCES_FIELD_NUMBER: _ClassVar[int]
     video_id: str
     start: _duration_pb2.Duration
     end: _duration_pb2.Duration
     text: str
     score: float
-    def __init__(self, video_id: _Optional[str] = ..., start: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., end: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., text: _Optional[str] = ..., score: _Optional[float] = ...) -> None: ...
+    number: int
+    title: str
+    sources: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, video_id: _Optional[str] = ..., start: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., end: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., text: _Optional[str] = ..., score: _Optional[float] = ..., number: _Optional[int] = ..., title: _Optional[str] = ..., sources: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class QueryVideosResponse(_message.Message):
     __slots__ = ("retrieved", "answer_delta", "citations")
@@ -146,3 +182,29 @@ class CitationList(_message.Message):
     CITATIONS_FIELD_NUMBER: _ClassVar[int]
     citations: _containers.RepeatedCompositeFieldContainer[Citation]
     def __init__(self, citations: _Optional[_Iterable[_Union[Citation, _Mapping]]] = ...) -> None: ...
+
+class GetCapabilitiesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetCapabilitiesResponse(_message.Message):
+    __slots__ = ("embedding_model", "embedding_dim", "keyword_search", "visual_search", "visual_model", "visual_unavailable_reason", "entity_extractor", "answer_engine", "milvus")
+    EMBEDDING_MODEL_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_DIM_FIELD_NUMBER: _ClassVar[int]
+    KEYWORD_SEARCH_FIELD_NUMBER: _ClassVar[int]
+    VISUAL_SEARCH_FIELD_NUMBER: _ClassVar[int]
+    VISUAL_MODEL_FIELD_NUMBER: _ClassVar[int]
+    VISUAL_UNAVAILABLE_REASON_FIELD_NUMBER: _ClassVar[int]
+    ENTITY_EXTRACTOR_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_ENGINE_FIELD_NUMBER: _ClassVar[int]
+    MILVUS_FIELD_NUMBER: _ClassVar[int]
+    embedding_model: str
+    embedding_dim: int
+    keyword_search: bool
+    visual_search: bool
+    visual_model: str
+    visual_unavailable_reason: str
+    entity_extractor: str
+    answer_engine: str
+    milvus: str
+    def __init__(self, embedding_model: _Optional[str] = ..., embedding_dim: _Optional[int] = ..., keyword_search: _Optional[bool] = ..., visual_search: _Optional[bool] = ..., visual_model: _Optional[str] = ..., visual_unavailable_reason: _Optional[str] = ..., entity_extractor: _Optional[str] = ..., answer_engine: _Optional[str] = ..., milvus: _Optional[str] = ...) -> None: ...

@@ -26,8 +26,14 @@ if _version_not_supported:
 
 
 class VideoRagServiceStub:
-    """Questions answered over indexed video, citing the clips. Implemented by
-    services/videorag (Milvus vectors plus a knowledge graph).
+    """Questions answered over indexed video, citing the clips (VideoRAG).
+
+    A video is cut into clips (30 s by default); each clip's transcript,
+    scene descriptions and on-screen text become text chunks, embedded into
+    Milvus, and the entities and relations found in them form a knowledge
+    graph. Videos live in libraries ("collections"): named sets searched
+    together, each with its own Milvus collections. A question is answered
+    from the retrieved clips; the original video file is not needed then.
     """
 
     def __init__(self, channel):
@@ -56,21 +62,40 @@ class VideoRagServiceStub:
                 request_serializer=optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.DeleteVideoRequest.SerializeToString,
                 response_deserializer=optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.DeleteVideoResponse.FromString,
                 _registered_method=True)
+        self.ListCollections = channel.unary_unary(
+                '/optivus.videorag.v1.VideoRagService/ListCollections',
+                request_serializer=optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.ListCollectionsRequest.SerializeToString,
+                response_deserializer=optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.ListCollectionsResponse.FromString,
+                _registered_method=True)
         self.QueryVideos = channel.unary_stream(
                 '/optivus.videorag.v1.VideoRagService/QueryVideos',
                 request_serializer=optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.QueryVideosRequest.SerializeToString,
                 response_deserializer=optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.QueryVideosResponse.FromString,
                 _registered_method=True)
+        self.GetCapabilities = channel.unary_unary(
+                '/optivus.videorag.v1.VideoRagService/GetCapabilities',
+                request_serializer=optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.GetCapabilitiesRequest.SerializeToString,
+                response_deserializer=optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.GetCapabilitiesResponse.FromString,
+                _registered_method=True)
 
 
 class VideoRagServiceServicer:
-    """Questions answered over indexed video, citing the clips. Implemented by
-    services/videorag (Milvus vectors plus a knowledge graph).
+    """Questions answered over indexed video, citing the clips (VideoRAG).
+
+    A video is cut into clips (30 s by default); each clip's transcript,
+    scene descriptions and on-screen text become text chunks, embedded into
+    Milvus, and the entities and relations found in them form a knowledge
+    graph. Videos live in libraries ("collections"): named sets searched
+    together, each with its own Milvus collections. A question is answered
+    from the retrieved clips; the original video file is not needed then.
     """
 
     def IndexVideo(self, request, context):
-        """Starts indexing a video and returns at once; progress is published as
-        pipeline events and visible through GetVideo.
+        """Starts indexing a video and returns at once with its id and the id of
+        the pipeline job that indexes it (transcribe and describe, then
+        index); progress is that job's events (optivus.gateway.v1.JobService
+        WatchJob). The same content in the same library again is a no-op: the
+        answer names the video already there (`existing`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -89,7 +114,17 @@ class VideoRagServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteVideo(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Removes the video's clips, chunks, frames and its part of the graph
+        (entities and relations found only in it disappear; shared ones lose
+        its mentions). A video not there (deleted before) is NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCollections(self, request, context):
+        """The libraries and how many videos each holds.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -97,6 +132,15 @@ class VideoRagServiceServicer:
     def QueryVideos(self, request, context):
         """Answers a question. The stream carries the retrieved clips first, then
         the answer text as it is generated, then the citations it used.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCapabilities(self, request, context):
+        """What this instance retrieves and answers with: the embedding model,
+        whether keyword (BM25) and visual retrieval are on (and why not), the
+        entity extractor and the answer engine.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -125,10 +169,20 @@ def add_VideoRagServiceServicer_to_server(servicer, server):
                     request_deserializer=optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.DeleteVideoRequest.FromString,
                     response_serializer=optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.DeleteVideoResponse.SerializeToString,
             ),
+            'ListCollections': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCollections,
+                    request_deserializer=optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.ListCollectionsRequest.FromString,
+                    response_serializer=optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.ListCollectionsResponse.SerializeToString,
+            ),
             'QueryVideos': grpc.unary_stream_rpc_method_handler(
                     servicer.QueryVideos,
                     request_deserializer=optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.QueryVideosRequest.FromString,
                     response_serializer=optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.QueryVideosResponse.SerializeToString,
+            ),
+            'GetCapabilities': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCapabilities,
+                    request_deserializer=optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.GetCapabilitiesRequest.FromString,
+                    response_serializer=optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.GetCapabilitiesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -139,8 +193,14 @@ def add_VideoRagServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class VideoRagService:
-    """Questions answered over indexed video, citing the clips. Implemented by
-    services/videorag (Milvus vectors plus a knowledge graph).
+    """Questions answered over indexed video, citing the clips (VideoRAG).
+
+    A video is cut into clips (30 s by default); each clip's transcript,
+    scene descriptions and on-screen text become text chunks, embedded into
+    Milvus, and the entities and relations found in them form a knowledge
+    graph. Videos live in libraries ("collections"): named sets searched
+    together, each with its own Milvus collections. A question is answered
+    from the retrieved clips; the original video file is not needed then.
     """
 
     @staticmethod
@@ -252,6 +312,33 @@ class VideoRagService:
             _registered_method=True)
 
     @staticmethod
+    def ListCollections(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/optivus.videorag.v1.VideoRagService/ListCollections',
+            optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.ListCollectionsRequest.SerializeToString,
+            optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.ListCollectionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def QueryVideos(request,
             target,
             options=(),
@@ -268,6 +355,33 @@ class VideoRagService:
             '/optivus.videorag.v1.VideoRagService/QueryVideos',
             optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.QueryVideosRequest.SerializeToString,
             optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.QueryVideosResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCapabilities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/optivus.videorag.v1.VideoRagService/GetCapabilities',
+            optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.GetCapabilitiesRequest.SerializeToString,
+            optivus_dot_videorag_dot_v1_dot_videorag__service__pb2.GetCapabilitiesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -23,52 +23,51 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
+from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 from optivus.media.v1 import media_ref_pb2 as optivus_dot_media_dot_v1_dot_media__ref__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&optivus/vision/v1/vision_service.proto\x12\x11optivus.vision.v1\x1a\x1egoogle/protobuf/duration.proto\x1a optivus/media/v1/media_ref.proto\"=\n\x0b\x42oundingBox\x12\n\n\x02x1\x18\x01 \x01(\x02\x12\n\n\x02y1\x18\x02 \x01(\x02\x12\n\n\x02x2\x18\x03 \x01(\x02\x12\n\n\x02y2\x18\x04 \x01(\x02\"\x19\n\x07QuadBox\x12\x0e\n\x06points\x18\x01 \x03(\x02\"\x99\x01\n\x06Region\x12\r\n\x05label\x18\x01 \x01(\t\x12-\n\x03\x62ox\x18\x02 \x01(\x0b\x32\x1e.optivus.vision.v1.BoundingBoxH\x00\x12*\n\x04quad\x18\x03 \x01(\x0b\x32\x1a.optivus.vision.v1.QuadBoxH\x00\x12\x12\n\x05score\x18\x04 \x01(\x02H\x01\x88\x01\x01\x42\x07\n\x05shapeB\x08\n\x06_score\"\xe2\x01\n\x0cVisionResult\x12+\n\x04task\x18\x01 \x01(\x0e\x32\x1d.optivus.vision.v1.VisionTask\x12/\n\x06\x65ngine\x18\x02 \x01(\x0e\x32\x1f.optivus.vision.v1.VisionEngine\x12\x0c\n\x04text\x18\x03 \x01(\t\x12*\n\x07regions\x18\x04 \x03(\x0b\x32\x19.optivus.vision.v1.Region\x12\x13\n\x0bimage_width\x18\x05 \x01(\x05\x12\x14\n\x0cimage_height\x18\x06 \x01(\x05\x12\x0f\n\x07warning\x18\x07 \x01(\t\"~\n\x14\x44\x65scribeImageRequest\x12)\n\x05image\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12+\n\x04task\x18\x02 \x01(\x0e\x32\x1d.optivus.vision.v1.VisionTask\x12\x0e\n\x06phrase\x18\x03 \x01(\t\"H\n\x15\x44\x65scribeImageResponse\x12/\n\x06result\x18\x01 \x01(\x0b\x32\x1f.optivus.vision.v1.VisionResult\"W\n\x1a\x42\x61tchDescribeImagesRequest\x12\x39\n\x08requests\x18\x01 \x03(\x0b\x32\'.optivus.vision.v1.DescribeImageRequest\"\x9a\x01\n\x1b\x42\x61tchDescribeImagesResponse\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x31\n\x06result\x18\x02 \x01(\x0b\x32\x1f.optivus.vision.v1.VisionResultH\x00\x12.\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x1d.optivus.vision.v1.ImageErrorH\x00\x42\t\n\x07outcome\";\n\nImageError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xc0\x01\n\x14\x44\x65scribeVideoRequest\x12)\n\x05video\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12+\n\x04task\x18\x02 \x01(\x0e\x32\x1d.optivus.vision.v1.VisionTask\x12\x0e\n\x06phrase\x18\x03 \x01(\t\x12\x12\n\nsample_fps\x18\x04 \x01(\x02\x12\x13\n\x0binclude_ocr\x18\x05 \x01(\x08\x12\x17\n\x0fscene_threshold\x18\x06 \x01(\x02\"\xeb\x01\n\x05Scene\x12\r\n\x05index\x18\x01 \x01(\x05\x12(\n\x05start\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12&\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x30\n\rkeyframe_time\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x10\n\x08ocr_text\x18\x06 \x01(\t\x12/\n\x06result\x18\x07 \x01(\x0b\x32\x1f.optivus.vision.v1.VisionResult\"\x89\x02\n\x0cVideoSummary\x12+\n\x08\x64uration\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x13\n\x0bscene_count\x18\x02 \x01(\x05\x12\x16\n\x0e\x64\x65\x63oded_frames\x18\x03 \x01(\x05\x12\x18\n\x10\x64\x65scribed_frames\x18\x04 \x01(\x05\x12+\n\x04task\x18\x05 \x01(\x0e\x32\x1d.optivus.vision.v1.VisionTask\x12/\n\x06\x65ngine\x18\x06 \x01(\x0e\x32\x1f.optivus.vision.v1.VisionEngine\x12\x16\n\x0esampled_frames\x18\x07 \x01(\x05\x12\x0f\n\x07warning\x18\x08 \x01(\t\"\x82\x01\n\x15\x44\x65scribeVideoResponse\x12)\n\x05scene\x18\x01 \x01(\x0b\x32\x18.optivus.vision.v1.SceneH\x00\x12\x32\n\x07summary\x18\x02 \x01(\x0b\x32\x1f.optivus.vision.v1.VideoSummaryH\x00\x42\n\n\x08response\"\x18\n\x16GetCapabilitiesRequest\"k\n\x0bTaskSupport\x12+\n\x04task\x18\x01 \x01(\x0e\x32\x1d.optivus.vision.v1.VisionTask\x12/\n\x06\x65ngine\x18\x02 \x01(\x0e\x32\x1f.optivus.vision.v1.VisionEngine\"\xca\x01\n\x17GetCapabilitiesResponse\x12-\n\x05tasks\x18\x01 \x03(\x0b\x32\x1e.optivus.vision.v1.TaskSupport\x12\x33\n\x0c\x64\x65\x66\x61ult_task\x18\x02 \x01(\x0e\x32\x1d.optivus.vision.v1.VisionTask\x12\x16\n\x0e\x66lorence_model\x18\x03 \x01(\t\x12#\n\x1b\x66lorence_unavailable_reason\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65vice\x18\x05 \x01(\t*\xa8\x02\n\nVisionTask\x12\x1b\n\x17VISION_TASK_UNSPECIFIED\x10\x00\x12\x17\n\x13VISION_TASK_CAPTION\x10\x01\x12 \n\x1cVISION_TASK_DETAILED_CAPTION\x10\x02\x12%\n!VISION_TASK_MORE_DETAILED_CAPTION\x10\x03\x12\x13\n\x0fVISION_TASK_OCR\x10\x04\x12\x1f\n\x1bVISION_TASK_OCR_WITH_REGION\x10\x05\x12\x12\n\x0eVISION_TASK_OD\x10\x06\x12$\n VISION_TASK_DENSE_REGION_CAPTION\x10\x07\x12+\n\'VISION_TASK_CAPTION_TO_PHRASE_GROUNDING\x10\x08*f\n\x0cVisionEngine\x12\x1d\n\x19VISION_ENGINE_UNSPECIFIED\x10\x00\x12\x1b\n\x17VISION_ENGINE_FLORENCE2\x10\x01\x12\x1a\n\x16VISION_ENGINE_RAPIDOCR\x10\x02\x32\xbb\x03\n\rVisionService\x12\x62\n\rDescribeImage\x12\'.optivus.vision.v1.DescribeImageRequest\x1a(.optivus.vision.v1.DescribeImageResponse\x12v\n\x13\x42\x61tchDescribeImages\x12-.optivus.vision.v1.BatchDescribeImagesRequest\x1a..optivus.vision.v1.BatchDescribeImagesResponse0\x01\x12\x64\n\rDescribeVideo\x12\'.optivus.vision.v1.DescribeVideoRequest\x1a(.optivus.vision.v1.DescribeVideoResponse0\x01\x12h\n\x0fGetCapabilities\x12).optivus.vision.v1.GetCapabilitiesRequest\x1a*.optivus.vision.v1.GetCapabilitiesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&optivus/vision/v1/vision_service.proto\x12\x11optivus.vision.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x17google/rpc/status.proto\x1a optivus/media/v1/media_ref.proto\"=\n\x0b\x42oundingBox\x12\n\n\x02x1\x18\x01 \x01(\x02\x12\n\n\x02y1\x18\x02 \x01(\x02\x12\n\n\x02x2\x18\x03 \x01(\x02\x12\n\n\x02y2\x18\x04 \x01(\x02\"\x19\n\x07QuadBox\x12\x0e\n\x06points\x18\x01 \x03(\x02\"\x99\x01\n\x06Region\x12\r\n\x05label\x18\x01 \x01(\t\x12-\n\x03\x62ox\x18\x02 \x01(\x0b\x32\x1e.optivus.vision.v1.BoundingBoxH\x00\x12*\n\x04quad\x18\x03 \x01(\x0b\x32\x1a.optivus.vision.v1.QuadBoxH\x00\x12\x12\n\x05score\x18\x04 \x01(\x02H\x01\x88\x01\x01\x42\x07\n\x05shapeB\x08\n\x06_score\"\xe2\x01\n\x0cVisionResult\x12+\n\x04task\x18\x01 \x01(\x0e\x32\x1d.optivus.vision.v1.VisionTask\x12/\n\x06\x65ngine\x18\x02 \x01(\x0e\x32\x1f.optivus.vision.v1.VisionEngine\x12\x0c\n\x04text\x18\x03 \x01(\t\x12*\n\x07regions\x18\x04 \x03(\x0b\x32\x19.optivus.vision.v1.Region\x12\x13\n\x0bimage_width\x18\x05 \x01(\x05\x12\x14\n\x0cimage_height\x18\x06 \x01(\x05\x12\x0f\n\x07warning\x18\x07 \x01(\t\"~\n\x14\x44\x65scribeImageRequest\x12)\n\x05image\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12+\n\x04task\x18\x02 \x01(\x0e\x32\x1d.optivus.vision.v1.VisionTask\x12\x0e\n\x06phrase\x18\x03 \x01(\t\"H\n\x15\x44\x65scribeImageResponse\x12/\n\x06result\x18\x01 \x01(\x0b\x32\x1f.optivus.vision.v1.VisionResult\"W\n\x1a\x42\x61tchDescribeImagesRequest\x12\x39\n\x08requests\x18\x01 \x03(\x0b\x32\'.optivus.vision.v1.DescribeImageRequest\"\x98\x01\n\x1b\x42\x61tchDescribeImagesResponse\x12\x15\n\rrequest_index\x18\x01 \x01(\x05\x12\x31\n\x06result\x18\x02 \x01(\x0b\x32\x1f.optivus.vision.v1.VisionResultH\x00\x12#\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x42\n\n\x08response\"\xc0\x01\n\x14\x44\x65scribeVideoRequest\x12)\n\x05video\x18\x01 \x01(\x0b\x32\x1a.optivus.media.v1.MediaRef\x12+\n\x04task\x18\x02 \x01(\x0e\x32\x1d.optivus.vision.v1.VisionTask\x12\x0e\n\x06phrase\x18\x03 \x01(\t\x12\x12\n\nsample_fps\x18\x04 \x01(\x02\x12\x13\n\x0binclude_ocr\x18\x05 \x01(\x08\x12\x17\n\x0fscene_threshold\x18\x06 \x01(\x02\"\xeb\x01\n\x05Scene\x12\r\n\x05index\x18\x01 \x01(\x05\x12(\n\x05start\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12&\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x30\n\rkeyframe_time\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x10\n\x08ocr_text\x18\x06 \x01(\t\x12/\n\x06result\x18\x07 \x01(\x0b\x32\x1f.optivus.vision.v1.VisionResult\"\x89\x02\n\x0cVideoSummary\x12+\n\x08\x64uration\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x13\n\x0bscene_count\x18\x02 \x01(\x05\x12\x16\n\x0e\x64\x65\x63oded_frames\x18\x03 \x01(\x05\x12\x18\n\x10\x64\x65scribed_frames\x18\x04 \x01(\x05\x12+\n\x04task\x18\x05 \x01(\x0e\x32\x1d.optivus.vision.v1.VisionTask\x12/\n\x06\x65ngine\x18\x06 \x01(\x0e\x32\x1f.optivus.vision.v1.VisionEngine\x12\x16\n\x0esampled_frames\x18\x07 \x01(\x05\x12\x0f\n\x07warning\x18\x08 \x01(\t\"\x82\x01\n\x15\x44\x65scribeVideoResponse\x12)\n\x05scene\x18\x01 \x01(\x0b\x32\x18.optivus.vision.v1.SceneH\x00\x12\x32\n\x07summary\x18\x02 \x01(\x0b\x32\x1f.optivus.vision.v1.VideoSummaryH\x00\x42\n\n\x08response\"\x18\n\x16GetCapabilitiesRequest\"k\n\x0bTaskSupport\x12+\n\x04task\x18\x01 \x01(\x0e\x32\x1d.optivus.vision.v1.VisionTask\x12/\n\x06\x65ngine\x18\x02 \x01(\x0e\x32\x1f.optivus.vision.v1.VisionEngine\"\xca\x01\n\x17GetCapabilitiesResponse\x12-\n\x05tasks\x18\x01 \x03(\x0b\x32\x1e.optivus.vision.v1.TaskSupport\x12\x33\n\x0c\x64\x65\x66\x61ult_task\x18\x02 \x01(\x0e\x32\x1d.optivus.vision.v1.VisionTask\x12\x16\n\x0e\x66lorence_model\x18\x03 \x01(\t\x12#\n\x1b\x66lorence_unavailable_reason\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65vice\x18\x05 \x01(\t*\xa8\x02\n\nVisionTask\x12\x1b\n\x17VISION_TASK_UNSPECIFIED\x10\x00\x12\x17\n\x13VISION_TASK_CAPTION\x10\x01\x12 \n\x1cVISION_TASK_DETAILED_CAPTION\x10\x02\x12%\n!VISION_TASK_MORE_DETAILED_CAPTION\x10\x03\x12\x13\n\x0fVISION_TASK_OCR\x10\x04\x12\x1f\n\x1bVISION_TASK_OCR_WITH_REGION\x10\x05\x12\x12\n\x0eVISION_TASK_OD\x10\x06\x12$\n VISION_TASK_DENSE_REGION_CAPTION\x10\x07\x12+\n\'VISION_TASK_CAPTION_TO_PHRASE_GROUNDING\x10\x08*f\n\x0cVisionEngine\x12\x1d\n\x19VISION_ENGINE_UNSPECIFIED\x10\x00\x12\x1b\n\x17VISION_ENGINE_FLORENCE2\x10\x01\x12\x1a\n\x16VISION_ENGINE_RAPIDOCR\x10\x02\x32\xbb\x03\n\rVisionService\x12\x62\n\rDescribeImage\x12\'.optivus.vision.v1.DescribeImageRequest\x1a(.optivus.vision.v1.DescribeImageResponse\x12v\n\x13\x42\x61tchDescribeImages\x12-.optivus.vision.v1.BatchDescribeImagesRequest\x1a..optivus.vision.v1.BatchDescribeImagesResponse0\x01\x12\x64\n\rDescribeVideo\x12\'.optivus.vision.v1.DescribeVideoRequest\x1a(.optivus.vision.v1.DescribeVideoResponse0\x01\x12h\n\x0fGetCapabilities\x12).optivus.vision.v1.GetCapabilitiesRequest\x1a*.optivus.vision.v1.GetCapabilitiesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'optivus.vision.v1.vision_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_VISIONTASK']._serialized_start=2286
-  _globals['_VISIONTASK']._serialized_end=2582
-  _globals['_VISIONENGINE']._serialized_start=2584
-  _globals['_VISIONENGINE']._serialized_end=2686
-  _globals['_BOUNDINGBOX']._serialized_start=127
-  _globals['_BOUNDINGBOX']._serialized_end=188
-  _globals['_QUADBOX']._serialized_start=190
-  _globals['_QUADBOX']._serialized_end=215
-  _globals['_REGION']._serialized_start=218
-  _globals['_REGION']._serialized_end=371
-  _globals['_VISIONRESULT']._serialized_start=374
-  _globals['_VISIONRESULT']._serialized_end=600
-  _globals['_DESCRIBEIMAGEREQUEST']._serialized_start=602
-  _globals['_DESCRIBEIMAGEREQUEST']._serialized_end=728
-  _globals['_DESCRIBEIMAGERESPONSE']._serialized_start=730
-  _globals['_DESCRIBEIMAGERESPONSE']._serialized_end=802
-  _globals['_BATCHDESCRIBEIMAGESREQUEST']._serialized_start=804
-  _globals['_BATCHDESCRIBEIMAGESREQUEST']._serialized_end=891
-  _globals['_BATCHDESCRIBEIMAGESRESPONSE']._serialized_start=894
-  _globals['_BATCHDESCRIBEIMAGESRESPONSE']._serialized_end=1048
-  _globals['_IMAGEERROR']._serialized_start=1050
-  _globals['_IMAGEERROR']._serialized_end=1109
-  _globals['_DESCRIBEVIDEOREQUEST']._serialized_start=1112
-  _globals['_DESCRIBEVIDEOREQUEST']._serialized_end=1304
-  _globals['_SCENE']._serialized_start=1307
-  _globals['_SCENE']._serialized_end=1542
-  _globals['_VIDEOSUMMARY']._serialized_start=1545
-  _globals['_VIDEOSUMMARY']._serialized_end=1810
-  _globals['_DESCRIBEVIDEORESPONSE']._serialized_start=1813
-  _globals['_DESCRIBEVIDEORESPONSE']._serialized_end=1943
-  _globals['_GETCAPABILITIESREQUEST']._serialized_start=1945
-  _globals['_GETCAPABILITIESREQUEST']._serialized_end=1969
-  _globals['_TASKSUPPORT']._serialized_start=1971
-  _globals['_TASKSUPPORT']._serialized_end=2078
-  _globals['_GETCAPABILITIESRESPONSE']._serialized_start=2081
-  _globals['_GETCAPABILITIESRESPONSE']._serialized_end=2283
-  _globals['_VISIONSERVICE']._serialized_start=2689
-  _globals['_VISIONSERVICE']._serialized_end=3132
+  _globals['_VISIONTASK']._serialized_start=2248
+  _globals['_VISIONTASK']._serialized_end=2544
+  _globals['_VISIONENGINE']._serialized_start=2546
+  _globals['_VISIONENGINE']._serialized_end=2648
+  _globals['_BOUNDINGBOX']._serialized_start=152
+  _globals['_BOUNDINGBOX']._serialized_end=213
+  _globals['_QUADBOX']._serialized_start=215
+  _globals['_QUADBOX']._serialized_end=240
+  _globals['_REGION']._serialized_start=243
+  _globals['_REGION']._serialized_end=396
+  _globals['_VISIONRESULT']._serialized_start=399
+  _globals['_VISIONRESULT']._serialized_end=625
+  _globals['_DESCRIBEIMAGEREQUEST']._serialized_start=627
+  _globals['_DESCRIBEIMAGEREQUEST']._serialized_end=753
+  _globals['_DESCRIBEIMAGERESPONSE']._serialized_start=755
+  _globals['_DESCRIBEIMAGERESPONSE']._serialized_end=827
+  _globals['_BATCHDESCRIBEIMAGESREQUEST']._serialized_start=829
+  _globals['_BATCHDESCRIBEIMAGESREQUEST']._serialized_end=916
+  _globals['_BATCHDESCRIBEIMAGESRESPONSE']._serialized_start=919
+  _globals['_BATCHDESCRIBEIMAGESRESPONSE']._serialized_end=1071
+  _globals['_DESCRIBEVIDEOREQUEST']._serialized_start=1074
+  _globals['_DESCRIBEVIDEOREQUEST']._serialized_end=1266
+  _globals['_SCENE']._serialized_start=1269
+  _globals['_SCENE']._serialized_end=1504
+  _globals['_VIDEOSUMMARY']._serialized_start=1507
+  _globals['_VIDEOSUMMARY']._serialized_end=1772
+  _globals['_DESCRIBEVIDEORESPONSE']._serialized_start=1775
+  _globals['_DESCRIBEVIDEORESPONSE']._serialized_end=1905
+  _globals['_GETCAPABILITIESREQUEST']._serialized_start=1907
+  _globals['_GETCAPABILITIESREQUEST']._serialized_end=1931
+  _globals['_TASKSUPPORT']._serialized_start=1933
+  _globals['_TASKSUPPORT']._serialized_end=2040
+  _globals['_GETCAPABILITIESRESPONSE']._serialized_start=2043
+  _globals['_GETCAPABILITIESRESPONSE']._serialized_end=2245
+  _globals['_VISIONSERVICE']._serialized_start=2651
+  _globals['_VISIONSERVICE']._serialized_end=3094
 # @@protoc_insertion_point(module_scope)

@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import duration_pb2 as _duration_pb2
+from google.rpc import status_pb2 as _status_pb2
 from optivus.media.v1 import media_ref_pb2 as _media_ref_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -112,24 +113,14 @@ class BatchDescribeImagesRequest(_message.Message):
     def __init__(self, requests: _Optional[_Iterable[_Union[DescribeImageRequest, _Mapping]]] = ...) -> None: ...
 
 class BatchDescribeImagesResponse(_message.Message):
-    __slots__ = ("index", "result", "error")
-    INDEX_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("request_index", "result", "error")
+    REQUEST_INDEX_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
-    index: int
+    request_index: int
     result: VisionResult
-    error: ImageError
-    def __init__(self, index: _Optional[int] = ..., result: _Optional[_Union[VisionResult, _Mapping]] = ..., error: _Optional[_Union[ImageError, _Mapping]] = ...) -> None: ...
-
-class ImageError(_message.Message):
-    __slots__ = ("code", "message", "reason")
-    CODE_FIELD_NUMBER: _ClassVar[int]
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
-    REASON_FIELD_NUMBER: _ClassVar[int]
-    code: int
-    message: str
-    reason: str
-    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    error: _status_pb2.Status
+    def __init__(self, request_index: _Optional[int] = ..., result: _Optional[_Union[VisionResult, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
 
 class DescribeVideoRequest(_message.Message):
     __slots__ = ("video", "task", "phrase", "sample_fps", "include_ocr", "scene_threshold")

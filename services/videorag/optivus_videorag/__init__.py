@@ -1,0 +1,1 @@
+"""Optivus VideoRAG: questions answered over indexed video, citing the clips."""
