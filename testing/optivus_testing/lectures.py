@@ -164,7 +164,8 @@ LECTURES = (
               "The heart muscle gets its own blood supply from the coronary arteries. When fatty plaque narrows "
               "these arteries and a clot blocks one, part of the muscle dies, which is a heart attack. Regular "
               "exercise, not smoking and controlling blood pressure lower the risk. Heart disease remains the "
-              "leading cause of death worldwide, yet most of it can be prevented."),
+              "leading cause of death worldwide, yet most of it can be prevented. Thank you for listening, and "
+              "remember that small daily habits protect this remarkable muscle for a whole lifetime."),
     )),
     Lecture("blackholes", "Black holes", (
         Slide("What is a black hole", ("Gravity traps light", "Event horizon"),
@@ -221,7 +222,8 @@ LECTURES = (
               "Cheap print changed society. When Martin Luther posted his ninety five theses in 1517, printed "
               "copies spread across Germany within weeks and fuelled the Protestant Reformation. Scientists "
               "could share exact diagrams and data, which helped the scientific revolution, and rising literacy "
-              "slowly moved knowledge out of monasteries and into ordinary homes."),
+              "slowly moved knowledge out of monasteries and into ordinary homes. Thank you for listening, and "
+              "think of those early printers the next time you open a book."),
     )),
 )
 

@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.asyncio(loo
 
 # Whisper tiny.en keeps the session's corpus reading short; the bench uses base.
 WHISPER = "tiny.en"
-# Distinct topics: plate tectonics, the heart, black holes (569 s of video, 16 questions).
+# Distinct topics: plate tectonics, the heart, black holes (about 580 s of video, 16 questions).
 SUBSET = ("tectonics", "heart", "blackholes")
 RECALL_AT_3_FLOOR = 0.8
 RECALL_AT_1_FLOOR = 0.55
