@@ -221,6 +221,40 @@ async def test_a_dead_workers_stage_goes_to_another_and_ends_once(nc, store, wor
     assert result.items[0].transcript.text == "attempt 2"
 
 
+async def test_a_stage_end_stuck_in_recording_is_logged_and_run_again(nc, store, workers, monkeypatch, caplog):
+    """The end of a stage whose recording never returns (as a NATS call
+    wedged after a restart might) is given up after record_timeout_s, with
+    where it was stuck in the log; the work comes back and the stage runs
+    again to its end."""
+    js = nc.jetstream()
+    stuck_once: list[bool] = []
+    store_result = JobStore.put_result
+
+    async def stuck_put(self, job_id, item, stage, data):
+        if not stuck_once:
+            stuck_once.append(True)
+            await asyncio.Event().wait()
+        await store_result(self, job_id, item, stage, data)
+
+    monkeypatch.setattr(JobStore, "put_result", stuck_put)
+    attempts: list[int] = []
+
+    async def counted(ctx):
+        attempts.append(ctx.attempt)
+        return events_pb.ItemResult(transcript=speech_pb.TranscriptionResult(text=f"attempt {ctx.attempt}"))
+
+    settings = WorkerSettings(concurrency=1, ack_wait_s=1.0, max_deliver=3, record_timeout_s=0.5, fetch_wait_s=0.5)
+    with caplog.at_level("ERROR", logger="optivus_common.jobs.stage_worker"):
+        await workers.start(nc, "transcribe", counted, settings)
+        record = await submit(js, store, spec(media_ref_pb2.MediaRef(path="/data/a.mp4"), describe=False))
+        seen = await until_finished(js, record.job_id)
+    assert attempts == [1, 2] and kinds(seen).count("finished") == 1
+    result = await job_result(store, await store.get(record.job_id))
+    assert result.items[0].transcript.text == "attempt 2"
+    (stuck,) = [r for r in caplog.records if r.getMessage() == "stage end not recorded in time"]
+    assert "stuck_put" in stuck.awaiting and "_record_end" in stuck.awaiting
+
+
 async def test_the_same_request_id_gives_the_same_job(nc, store):
     js = nc.jetstream()
     first = await submit(js, store, spec(media_ref_pb2.MediaRef(path="/data/a.mp4")), request_id="client-42")

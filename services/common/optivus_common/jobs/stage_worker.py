@@ -39,7 +39,8 @@ from optivus.events.v1 import pipeline_events_pb2 as events_pb
 from opentelemetry import trace
 
 from .. import metrics
-from ..errors import NotFound, OptivusError
+from ..errors import NotFound, OptivusError, Unavailable
+from ..loop_watch import LoopWatch, where_awaiting
 from ..statuses import status_of
 from ..telemetry import attributes
 from . import events, infra, names, progression, tracing
@@ -81,6 +82,12 @@ class WorkerSettings:
     fetch_wait_s: float = 5.0
     # How often the consumer's lag (pending, unacknowledged, redelivered) is read for the metrics.
     lag_interval_s: float = 15.0
+    # Longest the recording of a stage's end (result stored, record advanced,
+    # what follows published, acknowledged) may take; past it the stuck call's
+    # stack is logged and the work left for redelivery.
+    record_timeout_s: float = 60.0
+    # A loop that does not turn for this long is logged with its stack (loop_watch).
+    loop_stall_s: float = 30.0
 
 
 def worker_name() -> str:
@@ -104,6 +111,10 @@ class StageWorker:
         self.ready = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
+        async with LoopWatch(self._settings.loop_stall_s).running():
+            await self._run_loop(stop)
+
+    async def _run_loop(self, stop: asyncio.Event) -> None:
         kv, results = await infra.ensure(self._js, self._retention)
         self._store = JobStore(kv, results)
         s = self._settings
@@ -218,6 +229,31 @@ class StageWorker:
         outcome, error, result = await self._run(msg, work, attempt)
         if outcome in ("retried", "cancelled"):
             return outcome  # already handed back (nak) or acknowledged
+        await self._bounded(self._record_end(msg, job_id, index, error, result, span), job_id)
+        return outcome
+
+    async def _bounded(self, step, job_id: str) -> None:
+        """Runs `step` for at most record_timeout_s; past it, logs where it
+        was stuck and raises, which leaves the work unacknowledged: it comes
+        back after ack_wait and the stage runs again."""
+        task = asyncio.ensure_future(step)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self._settings.record_timeout_s)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        if task in done:
+            return task.result()
+        log.error("stage end not recorded in time", extra={
+            "job_id": job_id, "stage": self._stage, "timeout_s": self._settings.record_timeout_s,
+            "awaiting": where_awaiting(task)})
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        raise Unavailable(f"recording the end of the {self._stage} stage took over "
+                          f"{self._settings.record_timeout_s:g} s", reason="STAGE_RECORD_STALLED")
+
+    async def _record_end(self, msg, job_id: str, index: int, error: dict | None, result, span: trace.Span) -> None:
         if result is not None:
             span.set_attributes(tracing.result_attributes(result))
             await self._store.put_result(job_id, index, self._stage_value, result.SerializeToString())
@@ -227,7 +263,6 @@ class StageWorker:
                  if result is not None and result.HasField("download") else None)
         await progression.finish_stage(self._js, self._store, job_id, index, self._stage, error=error, media=media)
         await msg.ack()
-        return outcome
 
     async def _mark_running(self, job_id: str, index: int, attempt: int) -> None:
         def change(record) -> bool:
